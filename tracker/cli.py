@@ -1,0 +1,128 @@
+"""The ``tracker`` command (SPEC section 8)."""
+
+import os
+import pathlib
+import sys
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from . import build as build_module
+from .seeds import SeedError, load_seeds
+
+app = typer.Typer(
+    help="Claim-provenance tracker: record where each claim about North Korea came from, "
+    "compute which claims rest on independent origins, and publish it with Datasette.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+SEEDS = typer.Argument(pathlib.Path("seeds"), help="The seed tree: sources.yml, documents/*.yml, reviews.yml.")
+DB = typer.Option(pathlib.Path("db/tracker.db"), "--db", help="The tracker database file.")
+TEXTS = typer.Option(
+    None,
+    "--texts",
+    help="Folder holding the documents' text files: quotes are checked against them and "
+    "anchored. Without it texts are not looked for and appearances stay unverified.",
+)
+
+
+def fail(problems, what="seed tree"):
+    err.print(f"[bold red]{len(problems)} problem(s) in the {what}; nothing was written:[/]")
+    for problem in problems:
+        err.print(f"  {escape(str(problem))}", soft_wrap=True)
+    raise typer.Exit(code=1)
+
+
+def show_warnings(warnings):
+    for warning in warnings:
+        err.print(f"[yellow]warning:[/] {escape(str(warning))}", soft_wrap=True)
+
+
+@app.command()
+def build(seeds: pathlib.Path = SEEDS, db: pathlib.Path = DB, texts: Optional[pathlib.Path] = TEXTS):
+    """Check the seeds, compute statuses and ratings, and write the database.
+
+    On any problem, every problem is listed (file, line, entry, field) and the database
+    is left exactly as it was. Review events already in the database are always kept.
+    """
+    with err.status("building") as status:
+        try:
+            report = build_module.build(seeds, db, texts, progress=lambda step: status.update(step))
+        except SeedError as e:
+            status.stop()
+            fail(e.problems)
+    show_warnings(report.warnings)
+    out.print(
+        f"Built {escape(str(db))}: {report.claims} claims, {report.appearances} appearances, "
+        f"{report.links} links, {report.documents} documents, {report.sources} sources"
+        + (f"; {report.reviews_added} review event(s) added from reviews.yml" if report.reviews_added else "")
+    )
+
+
+@app.command()
+def check(seeds: pathlib.Path = SEEDS, texts: Optional[pathlib.Path] = TEXTS):
+    """Check the seeds without writing anything (exit 1 and list every problem if any)."""
+    try:
+        loaded = load_seeds(seeds, texts)
+    except SeedError as e:
+        fail(e.problems)
+    show_warnings(loaded.warnings)
+    appearances = sum(len(d.claims) for _, d in loaded.documents)
+    out.print(
+        f"OK: {len(loaded.sources)} sources, {len(loaded.documents)} documents, {appearances} appearances"
+        + (", quotes checked against texts" if texts else " (texts not checked: pass --texts DIR)")
+    )
+
+
+@app.command()
+def status(db: pathlib.Path = DB):
+    """Counts of claims by status, and of appearances by source type."""
+    from .database import open_existing
+
+    database = open_existing(db)
+    by_status = Table("status", "claims", title="Claims by status")
+    for row in database.query("SELECT status, count(*) AS n FROM claims GROUP BY status ORDER BY n DESC"):
+        by_status.add_row(row["status"], str(row["n"]))
+    by_type = Table("source type", "origins", "appearances", "claims", title="By origin's source type")
+    for row in database.query(
+        """
+        SELECT s.type, count(DISTINCT s.id) AS origins, count(*) AS appearances,
+               count(DISTINCT a.claim_id) AS claims
+        FROM appearances a JOIN sources s ON s.id = a.source_id
+        GROUP BY s.type ORDER BY appearances DESC
+        """
+    ):
+        by_type.add_row(row["type"], str(row["origins"]), str(row["appearances"]), str(row["claims"]))
+    out.print(by_status)
+    out.print(by_type)
+
+
+@app.command()
+def serve(
+    db: pathlib.Path = DB,
+    host: str = typer.Option("127.0.0.1", help="Address to listen on (loopback by default)."),
+    port: int = typer.Option(8001, help="Port to listen on."),
+    public: bool = typer.Option(False, "--public", help="Serve the published public database read-only."),
+):
+    """Serve the database with Datasette, named 'tracker' in URLs.
+
+    Reviewers log in at /-/login (datasette-auth-passwords); set DATASETTE_SECRET so
+    that their sign-in survives a restart.
+    """
+    from .serve import run
+
+    run(db, host, port, public)
+
+
+def main():
+    app()
+
+
+if __name__ == "__main__":
+    main()

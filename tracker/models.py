@@ -1,0 +1,205 @@
+"""The seed file formats of SPEC section 3, as pydantic models.
+
+Each model checks what can be checked of one entry on its own; rules that need the
+whole seed tree (unknown ids, duplicate links) live in ``seeds.py``.
+"""
+
+import calendar
+import datetime
+import enum
+import re
+from typing import Annotated, Literal, Optional
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    AfterValidator,
+    model_validator,
+)
+
+
+class SourceType(str, enum.Enum):
+    state_media = "state_media"
+    informant = "informant"
+    defector = "defector"
+    academic = "academic"
+    news_outlet = "news_outlet"
+    imagery = "imagery"
+    government = "government"
+    analyst = "analyst"
+    other = "other"
+
+
+SOURCE_TYPE_MEANINGS = {
+    "state_media": "DPRK state media: KCNA, Rodong Sinmun, KCTV, Uriminzokkiri",
+    "informant": "anonymous in-country sources relayed by an outlet (e.g. Daily NK sources)",
+    "defector": "testimony of people who left the DPRK, named or not",
+    "academic": "academic or think-tank commentary and analysis",
+    "news_outlet": "a newspaper, wire or site reporting or relaying (Bloomberg, AFP, The Straits Times)",
+    "imagery": "satellite or photo imagery analysis (e.g. 38 North, NK News imagery)",
+    "government": "statements of foreign governments and their agencies (e.g. South Korea's NIS)",
+    "analyst": "commercial or financial research (e.g. ratings agencies)",
+    "other": "anything else; say what in the source's notes",
+}
+
+KINDS = ("event", "statement", "figure", "observation", "assessment", "rumor")
+ACTIONS = ("flag", "accept", "reject", "note")
+
+_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_UTC_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+
+def first_day(value: str) -> str:
+    """The first possible day of a partial date: '2024' -> '2024-01-01'."""
+    year, month, day = _PARTIAL_DATE.match(value).groups()
+    return f"{year}-{month or '01'}-{day or '01'}"
+
+
+def _partial_date(value):
+    # YAML reads an unquoted 2024 as an int; a year is still a valid partial date.
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a date; write YYYY, YYYY-MM or YYYY-MM-DD")
+    match = _PARTIAL_DATE.match(value)
+    if not match:
+        raise ValueError(f"{value!r} is not a date; write YYYY, YYYY-MM or YYYY-MM-DD")
+    year, month, day = match.groups()
+    if month and not 1 <= int(month) <= 12:
+        raise ValueError(f"{value!r} has no month {month}")
+    if day and not 1 <= int(day) <= calendar.monthrange(int(year), int(month))[1]:
+        raise ValueError(f"{value!r} is not a real calendar date")
+    return value
+
+
+def _utc_time(value):
+    if isinstance(value, datetime.datetime):
+        value = value.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if not isinstance(value, str) or not _UTC_TIME.match(value):
+        raise ValueError(f"{value!r} is not a UTC time; write YYYY-MM-DDTHH:MM:SSZ")
+    try:
+        datetime.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        raise ValueError(f"{value!r} is not a real date and time") from None
+    return value
+
+
+Slug = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$"),
+]
+PartialDate = Annotated[str, BeforeValidator(_partial_date)]
+UtcTime = Annotated[str, BeforeValidator(_utc_time)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+def _no_blank_tags(tags):
+    return [t for t in tags]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Source(Strict):
+    id: Slug
+    name: Text
+    type: SourceType
+    reliability: Literal["A", "B", "C", "D", "E", "F"] = "F"
+    group: Optional[Slug] = None
+    outlet: Optional[Slug] = None
+    url: Optional[str] = None
+    notes: Optional[str] = None
+    sensitivity: Literal["public", "protected"] = "public"
+
+    @model_validator(mode="after")
+    def _outlet_for_informants(self):
+        if self.type == SourceType.informant and not self.outlet:
+            raise ValueError(
+                "an informant needs 'outlet': the source id of the outlet that relays it"
+            )
+        return self
+
+    @property
+    def independence_group(self) -> str:
+        if self.group:
+            return self.group
+        if self.type == SourceType.informant:
+            return f"outlet:{self.outlet}"
+        return self.id
+
+
+class Appearance(Strict):
+    """One entry of a document's ``claims``: a new claim (id + text) or a ``ref``."""
+
+    id: Optional[Slug] = None
+    ref: Optional[Slug] = None
+    text: Optional[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]] = None
+    kind: Optional[Literal[KINDS]] = None
+    occurred: Optional[PartialDate] = None
+    tags: list[Slug] = Field(default_factory=list)
+    source: Slug
+    via: list[Slug] = Field(default_factory=list)
+    quote: Optional[Annotated[str, StringConstraints(min_length=1)]] = None
+    stance: Literal["asserts", "denies"] = "asserts"
+
+    @model_validator(mode="after")
+    def _new_claim_or_ref(self):
+        if self.id and self.ref:
+            raise ValueError("give either 'id' (a new claim) or 'ref' (another appearance), not both")
+        if not self.id and not self.ref:
+            raise ValueError("give 'id' and 'text' for a new claim, or 'ref' for an appearance of a claim defined elsewhere")
+        if self.id and not self.text:
+            raise ValueError(f"new claim {self.id!r} needs 'text'")
+        if self.ref:
+            extra = [f for f in ("text", "kind", "occurred") if getattr(self, f)] + (["tags"] if self.tags else [])
+            if extra:
+                raise ValueError(
+                    f"{', '.join(extra)} belong to the claim's definition, not to a 'ref' appearance"
+                )
+        return self
+
+    @property
+    def claim_id(self) -> str:
+        return self.id or self.ref
+
+
+class Link(Strict):
+    from_: Slug = Field(alias="from")
+    to: Slug
+    relation: Literal["corroborates", "contradicts"]
+    note: Optional[str] = None
+
+    @model_validator(mode="after")
+    def _not_to_itself(self):
+        if self.from_ == self.to:
+            raise ValueError(f"a link from claim {self.to!r} to itself")
+        return self
+
+
+class Document(Strict):
+    id: Slug
+    title: Text
+    publisher: Slug
+    authors: list[Text] = Field(default_factory=list)
+    published: PartialDate
+    url: Optional[str] = None
+    text: Optional[str] = None
+    sha256: Optional[Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]] = None
+    notes: Optional[str] = None
+    claims: list[Appearance] = Field(default_factory=list)
+    links: list[Link] = Field(default_factory=list)
+
+
+class Review(Strict):
+    id: Optional[Annotated[str, StringConstraints(min_length=1)]] = None
+    claim: Slug
+    action: Literal[ACTIONS]
+    actor: Text
+    note: Optional[str] = None
+    credibility: Optional[Annotated[int, Field(ge=1, le=6)]] = None
+    evidence: Optional[str] = None
+    at: UtcTime

@@ -1,0 +1,145 @@
+-- The tracker's database (SPEC section 7). Created with IF NOT EXISTS so that opening an
+-- existing database never touches review_events, the one table a build must not rebuild.
+
+CREATE TABLE IF NOT EXISTS source_types (
+    code TEXT PRIMARY KEY,
+    meaning TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS sources (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL REFERENCES source_types(code),
+    reliability TEXT NOT NULL CHECK (reliability IN ('A', 'B', 'C', 'D', 'E', 'F')),
+    group_id TEXT,
+    outlet_id TEXT REFERENCES sources(id),
+    independence_group TEXT NOT NULL,
+    url TEXT,
+    notes TEXT,
+    sensitivity TEXT NOT NULL CHECK (sensitivity IN ('public', 'protected'))
+);
+
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    publisher_id TEXT NOT NULL REFERENCES sources(id),
+    authors TEXT NOT NULL,           -- JSON list
+    published TEXT NOT NULL,         -- as written: YYYY, YYYY-MM or YYYY-MM-DD
+    published_from TEXT NOT NULL,    -- its first possible day, for sorting
+    url TEXT,
+    text_file TEXT,
+    sha256 TEXT,
+    notes TEXT,
+    seed_file TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS claims (
+    id TEXT PRIMARY KEY,
+    text TEXT NOT NULL,
+    kind TEXT,
+    occurred TEXT,
+    tags TEXT NOT NULL,              -- JSON list
+    document_id TEXT NOT NULL REFERENCES documents(id),
+    origin_id TEXT NOT NULL REFERENCES sources(id),
+    origin_type TEXT NOT NULL REFERENCES source_types(code),
+    first_seen TEXT,
+    appearances INTEGER NOT NULL DEFAULT 0,
+    evidence TEXT NOT NULL,          -- fingerprint of appearances and links (SPEC 6)
+    status TEXT,
+    support_groups INTEGER,
+    opposition_groups INTEGER,
+    support_appearances INTEGER,
+    best_reliability TEXT,
+    rules_credibility INTEGER,
+    credibility INTEGER,
+    credibility_by TEXT,
+    admiralty TEXT,
+    review_decision TEXT,             -- latest flag/accept/reject, or null
+    review_state TEXT,               -- review_decision, with ' (stale)' when evidence moved on
+    credibility_override INTEGER
+);
+
+CREATE TABLE IF NOT EXISTS appearances (
+    id INTEGER PRIMARY KEY,
+    claim_id TEXT NOT NULL REFERENCES claims(id),
+    document_id TEXT NOT NULL REFERENCES documents(id),
+    source_id TEXT NOT NULL REFERENCES sources(id),
+    via TEXT NOT NULL,               -- JSON list of source ids, origin side first
+    quote TEXT,
+    stance TEXT NOT NULL CHECK (stance IN ('asserts', 'denies')),
+    quote_start INTEGER,
+    quote_end INTEGER,
+    verified INTEGER NOT NULL CHECK (verified IN (0, 1)),
+    position INTEGER NOT NULL        -- index in its document's claims list
+);
+
+CREATE TABLE IF NOT EXISTS links (
+    id INTEGER PRIMARY KEY,
+    from_claim_id TEXT NOT NULL REFERENCES claims(id),
+    to_claim_id TEXT NOT NULL REFERENCES claims(id),
+    relation TEXT NOT NULL CHECK (relation IN ('corroborates', 'contradicts')),
+    note TEXT,
+    document_id TEXT NOT NULL REFERENCES documents(id)
+);
+
+-- Append-only. No foreign key to claims: an event outlives a claim removed from seeds.
+CREATE TABLE IF NOT EXISTS review_events (
+    id TEXT PRIMARY KEY,
+    claim_id TEXT NOT NULL,
+    actor TEXT NOT NULL CHECK (length(trim(actor)) > 0),
+    action TEXT NOT NULL CHECK (action IN ('flag', 'accept', 'reject', 'note')),
+    note TEXT,
+    credibility INTEGER CHECK (credibility IS NULL OR credibility BETWEEN 1 AND 6),
+    evidence TEXT,
+    created_at TEXT NOT NULL
+        CHECK (created_at GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]Z')
+);
+
+-- Pseudonyms for protected sources in the public database; kept across builds so a
+-- pseudonym never changes once published.
+CREATE TABLE IF NOT EXISTS source_pseudonyms (
+    source_id TEXT PRIMARY KEY,
+    pseudonym TEXT NOT NULL UNIQUE
+);
+
+-- One row per seed file, so that a rebuild parses only what changed.
+CREATE TABLE IF NOT EXISTS seed_files (
+    path TEXT PRIMARY KEY,
+    sha256 TEXT NOT NULL
+);
+
+CREATE INDEX IF NOT EXISTS appearances_claim ON appearances(claim_id, stance);
+CREATE INDEX IF NOT EXISTS appearances_document ON appearances(document_id);
+CREATE INDEX IF NOT EXISTS appearances_source ON appearances(source_id);
+CREATE INDEX IF NOT EXISTS links_from ON links(from_claim_id, relation);
+CREATE INDEX IF NOT EXISTS links_to ON links(to_claim_id, relation);
+CREATE INDEX IF NOT EXISTS links_document ON links(document_id);
+CREATE INDEX IF NOT EXISTS claims_status ON claims(status);
+CREATE INDEX IF NOT EXISTS claims_kind ON claims(kind);
+CREATE INDEX IF NOT EXISTS claims_origin_type ON claims(origin_type);
+CREATE INDEX IF NOT EXISTS claims_origin ON claims(origin_id);
+CREATE INDEX IF NOT EXISTS claims_credibility ON claims(credibility);
+CREATE INDEX IF NOT EXISTS claims_document ON claims(document_id);
+CREATE INDEX IF NOT EXISTS claims_first_seen ON claims(first_seen);
+CREATE INDEX IF NOT EXISTS claims_review_decision ON claims(review_decision);
+CREATE INDEX IF NOT EXISTS documents_publisher ON documents(publisher_id);
+CREATE INDEX IF NOT EXISTS documents_published ON documents(published_from);
+CREATE INDEX IF NOT EXISTS sources_type ON sources(type);
+CREATE INDEX IF NOT EXISTS sources_outlet ON sources(outlet_id);
+CREATE INDEX IF NOT EXISTS review_events_claim ON review_events(claim_id, created_at);
+
+CREATE TRIGGER IF NOT EXISTS review_events_no_update BEFORE UPDATE ON review_events
+BEGIN
+    SELECT RAISE(ABORT, 'review_events is append-only: record a new review event instead of changing one');
+END;
+
+CREATE TRIGGER IF NOT EXISTS review_events_no_delete BEFORE DELETE ON review_events
+BEGIN
+    SELECT RAISE(ABORT, 'review_events is append-only: review events are never deleted');
+END;
+
+CREATE TRIGGER IF NOT EXISTS review_events_known_claim BEFORE INSERT ON review_events
+WHEN NOT EXISTS (SELECT 1 FROM claims WHERE id = NEW.claim_id)
+BEGIN
+    SELECT RAISE(ABORT, 'unknown claim: review events must name an existing claim id');
+END;
