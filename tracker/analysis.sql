@@ -3,8 +3,25 @@
 -- refreshes just the claims it touches (trigger at the end), so a decision takes
 -- effect at once, from the terminal or from Datasette, without a rebuild.
 
+-- review_events is append-only, and names existing claims when written.
+CREATE TRIGGER review_events_no_update BEFORE UPDATE ON review_events
+BEGIN
+    SELECT RAISE(ABORT, 'review_events is append-only: record a new review event instead of changing one');
+END;
+
+CREATE TRIGGER review_events_no_delete BEFORE DELETE ON review_events
+BEGIN
+    SELECT RAISE(ABORT, 'review_events is append-only: review events are never deleted');
+END;
+
+CREATE TRIGGER review_events_known_claim BEFORE INSERT ON review_events
+WHEN NOT EXISTS (SELECT 1 FROM claims WHERE id = NEW.claim_id)
+BEGIN
+    SELECT RAISE(ABORT, 'unknown claim: review events must name an existing claim id');
+END;
+
 -- Links are symmetric: each link seen from both of its ends.
-CREATE VIEW IF NOT EXISTS claim_links AS
+CREATE VIEW claim_links AS
 SELECT from_claim_id AS claim_id, to_claim_id AS other_claim_id, relation, id AS link_id FROM links
 UNION ALL
 SELECT to_claim_id, from_claim_id, relation, id FROM links;
@@ -12,7 +29,7 @@ SELECT to_claim_id, from_claim_id, relation, id FROM links;
 -- Every appearance that bears on a claim, with the side it is on: the claim's own
 -- appearances, and the asserting appearances of directly linked claims. A claim whose
 -- latest decision is 'reject' lends nothing to the claims linked to it.
-CREATE VIEW IF NOT EXISTS claim_evidence AS
+CREATE VIEW claim_evidence AS
 SELECT a.claim_id,
        CASE a.stance WHEN 'asserts' THEN 'support' ELSE 'opposition' END AS side,
        a.id AS appearance_id,
@@ -31,7 +48,7 @@ JOIN claims other ON other.id = l.other_claim_id AND other.review_decision IS NO
 JOIN appearances a ON a.claim_id = l.other_claim_id AND a.stance = 'asserts'
 JOIN sources s ON s.id = a.source_id;
 
-CREATE VIEW IF NOT EXISTS claim_analysis AS
+CREATE VIEW claim_analysis AS
 SELECT claim_id,
        count(DISTINCT CASE side WHEN 'support' THEN independence_group END) AS support_groups,
        count(DISTINCT CASE side WHEN 'opposition' THEN independence_group END) AS opposition_groups,
@@ -40,7 +57,7 @@ SELECT claim_id,
 FROM claim_evidence
 GROUP BY claim_id;
 
-CREATE VIEW IF NOT EXISTS claim_status AS
+CREATE VIEW claim_status AS
 SELECT *,
        CASE
            WHEN opposition_groups >= 1 THEN 'contested'
@@ -50,7 +67,7 @@ SELECT *,
        END AS status
 FROM claim_analysis;
 
-CREATE VIEW IF NOT EXISTS claim_rating AS
+CREATE VIEW claim_rating AS
 SELECT r.*,
        coalesce(c.credibility_override, r.rules_credibility) AS credibility,
        CASE WHEN c.credibility_override IS NULL THEN 'rules' ELSE 'reviewer' END AS credibility_by,
@@ -72,7 +89,7 @@ JOIN claims c ON c.id = r.claim_id;
 
 -- A claim's latest decision (flag, accept or reject; latest by created_at, then by
 -- order of writing), whether the evidence has moved on since, and the latest override.
-CREATE VIEW IF NOT EXISTS claim_review AS
+CREATE VIEW claim_review AS
 SELECT c.id AS claim_id,
        d.action AS review_decision,
        CASE
@@ -90,7 +107,7 @@ LEFT JOIN review_events d ON d.rowid = (
     ORDER BY e.created_at DESC, e.rowid DESC LIMIT 1
 );
 
-CREATE TRIGGER IF NOT EXISTS review_events_apply AFTER INSERT ON review_events
+CREATE TRIGGER review_events_apply AFTER INSERT ON review_events
 BEGIN
     UPDATE claims
     SET (review_decision, review_state, credibility_override) = (
@@ -112,7 +129,7 @@ BEGIN
        OR id IN (SELECT other_claim_id FROM claim_links WHERE claim_id = NEW.claim_id);
 END;
 
-CREATE VIEW IF NOT EXISTS claim_appearance_summary AS
+CREATE VIEW claim_appearance_summary AS
 SELECT a.claim_id,
        -- published_from has a fixed width, so the minimum of the pair picks the earliest
        -- first possible day, then the less precise date ('2024' before '2024-01-01')

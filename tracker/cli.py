@@ -120,6 +120,97 @@ def serve(
     run(db, host, port, public)
 
 
+@app.command()
+def review(
+    db: pathlib.Path = DB,
+    status: Optional[str] = typer.Option(None, help="Only claims with this status (uncorroborated, circular, contested, corroborated)."),
+    source_type: Optional[str] = typer.Option(None, "--source-type", help="Only claims whose origin is of this source type (e.g. informant)."),
+    limit: int = typer.Option(50, help="At most this many rows."),
+):
+    """The review queue: claims that are not corroborated, or were flagged, and why."""
+    from . import review as review_module
+    from .database import open_existing
+
+    rows = review_module.queue(open_existing(db), status, source_type, limit)
+    table = Table("claim", "status", "rating", "first seen", "origin type", "why", "text", title="Review queue")
+    for row in rows:
+        table.add_row(*(escape(str(row[k] if row[k] is not None else "")) for k in
+                        ("id", "status", "admiralty", "first_seen", "origin_type", "reason", "text")))
+    out.print(table)
+    out.print(f"{len(rows)} claim(s) shown")
+
+
+def _decide(action, claim, db, note, actor, credibility):
+    from . import review as review_module
+    from .database import open_existing
+
+    try:
+        event = review_module.record(open_existing(db), claim, action, actor or review_module.default_actor(),
+                                     note, credibility)
+    except (review_module.UnknownClaim, FileNotFoundError) as e:
+        err.print(f"[bold red]error:[/] {escape(str(e))}")
+        raise typer.Exit(code=1)
+    out.print(f"{action} recorded for {escape(claim)} by {escape(event['actor'])} at {event['created_at']} (event {event['id']})")
+
+
+NOTE = typer.Option(None, "--note", help="Why: what you checked, what is missing.")
+ACTOR = typer.Option(None, "--actor", help="Who decides (default: $TRACKER_ACTOR, else your login name).")
+CREDIBILITY = typer.Option(None, "--credibility", min=1, max=6,
+                           help="Override the suggested credibility (1 confirmed ... 6 cannot be judged).")
+CLAIM = typer.Argument(..., help="The claim id.")
+
+
+@app.command()
+def flag(claim: str = CLAIM, db: pathlib.Path = DB, note: Optional[str] = NOTE, actor: Optional[str] = ACTOR,
+         credibility: Optional[int] = CREDIBILITY):
+    """Flag a claim for attention: it stays in the review queue until accepted or rejected."""
+    _decide("flag", claim, db, note, actor, credibility)
+
+
+@app.command()
+def accept(claim: str = CLAIM, db: pathlib.Path = DB, note: Optional[str] = NOTE, actor: Optional[str] = ACTOR,
+           credibility: Optional[int] = CREDIBILITY):
+    """Accept a claim as reviewed: it leaves the queue until its evidence changes."""
+    _decide("accept", claim, db, note, actor, credibility)
+
+
+@app.command()
+def reject(claim: str = CLAIM, db: pathlib.Path = DB, note: Optional[str] = NOTE, actor: Optional[str] = ACTOR,
+           credibility: Optional[int] = CREDIBILITY):
+    """Reject a claim: it no longer supports or opposes any other claim."""
+    _decide("reject", claim, db, note, actor, credibility)
+
+
+@app.command()
+def note(claim: str = CLAIM, db: pathlib.Path = DB, note: Optional[str] = NOTE, actor: Optional[str] = ACTOR,
+         credibility: Optional[int] = CREDIBILITY):
+    """Add a note to a claim's review history without deciding anything."""
+    _decide("note", claim, db, note, actor, credibility)
+
+
+@app.command("export-reviews")
+def export_reviews(db: pathlib.Path = DB,
+                   out_path: pathlib.Path = typer.Option(pathlib.Path("seeds/reviews.yml"), "--out",
+                                                         help="Where to write the reviews file.")):
+    """Write every review event to seeds/reviews.yml, to keep decisions in git."""
+    from . import review as review_module
+    from .database import open_existing
+
+    count = review_module.export(open_existing(db), out_path)
+    out.print(f"Wrote {count} review event(s) to {escape(str(out_path))}")
+
+
+@app.command()
+def publish(db: pathlib.Path = DB,
+            out_path: pathlib.Path = typer.Option(pathlib.Path("db/public.db"), "--out",
+                                                  help="Where to write the public database.")):
+    """Write the redacted public database: protected sources pseudonymised, no review notes or reviewer names."""
+    from .publish import publish as publish_database
+
+    report = publish_database(db, out_path)
+    out.print(f"Wrote {escape(str(out_path))}: {report}")
+
+
 def main():
     app()
 

@@ -4,6 +4,7 @@ import contextlib
 import importlib.resources
 import pathlib
 import sqlite3
+import zlib
 
 import sqlite_utils
 
@@ -11,6 +12,9 @@ from .analysis import ANALYSIS_SQL
 
 SCHEMA_SQL = importlib.resources.files("tracker").joinpath("schema.sql").read_text()
 VIEWS_SQL = importlib.resources.files("tracker").joinpath("views.sql").read_text()
+DERIVED_SQL = ANALYSIS_SQL + VIEWS_SQL
+# Stored as PRAGMA user_version: views and triggers are recreated when their text changes.
+DERIVED_VERSION = zlib.crc32(DERIVED_SQL.encode()) & 0x7FFFFFFF
 
 # Reviews written through Datasette wait this long for a running build instead of
 # failing with "database is locked".
@@ -26,8 +30,21 @@ def connect(path) -> sqlite_utils.Database:
     prepare(conn)
     # WAL lets Datasette keep reading the previous state while a build writes.
     conn.execute("PRAGMA journal_mode = WAL")
-    conn.executescript(SCHEMA_SQL + ANALYSIS_SQL + VIEWS_SQL)
+    conn.executescript(SCHEMA_SQL)
+    if conn.execute("PRAGMA user_version").fetchone()[0] != DERIVED_VERSION:
+        recreate_derived(conn)
     return db
+
+
+def recreate_derived(conn):
+    """Drop and recreate every view and trigger, in one transaction."""
+    derived = conn.execute(
+        "SELECT type, name FROM sqlite_master WHERE type IN ('view', 'trigger') AND sql IS NOT NULL"
+    ).fetchall()
+    script = "".join(f'DROP {kind.upper()} IF EXISTS "{name}";\n' for kind, name in derived)
+    conn.executescript(
+        f"BEGIN IMMEDIATE;\n{script}{DERIVED_SQL}\nPRAGMA user_version = {DERIVED_VERSION};\nCOMMIT;"
+    )
 
 
 def prepare(conn):

@@ -1,5 +1,7 @@
--- The tracker's database (SPEC section 7). Created with IF NOT EXISTS so that opening an
+-- The tracker's tables (SPEC section 7). Created with IF NOT EXISTS so that opening an
 -- existing database never touches review_events, the one table a build must not rebuild.
+-- Views and triggers live in analysis.sql and views.sql and are recreated whenever
+-- their text changes (database.py).
 
 CREATE TABLE IF NOT EXISTS source_types (
     code TEXT PRIMARY KEY,
@@ -127,19 +129,3 @@ CREATE INDEX IF NOT EXISTS documents_published ON documents(published_from);
 CREATE INDEX IF NOT EXISTS sources_type ON sources(type);
 CREATE INDEX IF NOT EXISTS sources_outlet ON sources(outlet_id);
 CREATE INDEX IF NOT EXISTS review_events_claim ON review_events(claim_id, created_at);
-
-CREATE TRIGGER IF NOT EXISTS review_events_no_update BEFORE UPDATE ON review_events
-BEGIN
-    SELECT RAISE(ABORT, 'review_events is append-only: record a new review event instead of changing one');
-END;
-
-CREATE TRIGGER IF NOT EXISTS review_events_no_delete BEFORE DELETE ON review_events
-BEGIN
-    SELECT RAISE(ABORT, 'review_events is append-only: review events are never deleted');
-END;
-
-CREATE TRIGGER IF NOT EXISTS review_events_known_claim BEFORE INSERT ON review_events
-WHEN NOT EXISTS (SELECT 1 FROM claims WHERE id = NEW.claim_id)
-BEGIN
-    SELECT RAISE(ABORT, 'unknown claim: review events must name an existing claim id');
-END;

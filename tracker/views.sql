@@ -2,7 +2,7 @@
 
 -- Claims waiting for a reviewer, and why. A current accept or reject takes a claim out;
 -- one that went stale (its evidence changed since) puts it back.
-CREATE VIEW IF NOT EXISTS review_queue AS
+CREATE VIEW review_queue AS
 SELECT c.id,
        c.text,
        c.status,
@@ -31,10 +31,10 @@ SELECT c.id,
 FROM claims c
 WHERE c.review_decision = 'flag'
    OR (c.status IN ('uncorroborated', 'circular', 'contested')
-       AND NOT (c.review_decision IN ('accept', 'reject') AND c.review_state = c.review_decision));
+       AND NOT coalesce(c.review_decision IN ('accept', 'reject') AND c.review_state = c.review_decision, 0));
 
 -- One row per appearance: who asserted the claim, where, and through whom.
-CREATE VIEW IF NOT EXISTS claim_provenance AS
+CREATE VIEW claim_provenance AS
 SELECT a.claim_id,
        c.text AS claim_text,
        a.document_id,
@@ -58,7 +58,7 @@ JOIN documents d ON d.id = a.document_id
 JOIN sources s ON s.id = a.source_id;
 
 -- How each source's claims have fared, as origin of an appearance.
-CREATE VIEW IF NOT EXISTS source_track_record AS
+CREATE VIEW source_track_record AS
 SELECT s.id AS source_id,
        s.name,
        s.type,

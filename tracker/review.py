@@ -1,0 +1,95 @@
+"""Review events: writing them, reading the queue, and the round trip to reviews.yml (SPEC 6).
+
+The database does the bookkeeping: triggers keep review_events append-only and apply
+each new event to the claims it touches, so a decision written here and one written
+through a Datasette canned query behave the same.
+"""
+
+import datetime
+import getpass
+import os
+import pathlib
+import sqlite3
+import uuid
+
+import yaml
+
+from .database import write_transaction
+
+# The same statement backs the terminal and (with magic parameters) the canned queries
+# in metadata.yml: the evidence fingerprint is read from the claim at the moment of writing.
+INSERT_EVENT = """
+INSERT INTO review_events (id, claim_id, actor, action, note, credibility, evidence, created_at)
+SELECT :id, claims.id, :actor, :action, :note, :credibility, claims.evidence, :created_at
+FROM claims WHERE claims.id = :claim_id
+"""
+
+QUEUE = """
+SELECT q.id, q.status, q.admiralty, q.first_seen, q.origin_type, q.reason, q.text
+FROM review_queue q
+WHERE (:status IS NULL OR q.status = :status)
+  AND (:source_type IS NULL OR q.origin_type = :source_type)
+ORDER BY q.first_seen DESC, q.id
+LIMIT :limit
+"""
+
+EXPORT = """
+SELECT id, claim_id AS claim, action, actor, note, credibility, evidence, created_at AS at
+FROM review_events
+ORDER BY created_at, rowid
+"""
+
+
+class UnknownClaim(ValueError):
+    pass
+
+
+def default_actor() -> str:
+    return os.environ.get("TRACKER_ACTOR") or getpass.getuser()
+
+
+def utc_now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def record(db, claim_id, action, actor, note=None, credibility=None) -> dict:
+    """Append one review event; it takes effect at once. Returns the event as written."""
+    event = {
+        "id": str(uuid.uuid4()),
+        "claim_id": claim_id,
+        "actor": actor,
+        "action": action,
+        "note": note,
+        "credibility": credibility,
+        "created_at": utc_now(),
+    }
+    with write_transaction(db):
+        cursor = db.conn.execute(INSERT_EVENT, event)
+        if cursor.rowcount == 0:
+            raise UnknownClaim(f"unknown claim {claim_id!r}: check the id with 'tracker review' or in Datasette")
+    return db["review_events"].get(event["id"])
+
+
+def queue(db, status=None, source_type=None, limit=50):
+    return list(db.query(QUEUE, {"status": status, "source_type": source_type, "limit": limit}))
+
+
+def export(db, out: pathlib.Path) -> int:
+    """Write every review event to ``out`` as reviews.yml (atomically). Returns the count."""
+    events = [dict(row) for row in db.query(EXPORT)]
+    text = (
+        "# Review decisions exported by 'tracker export-reviews'; 'tracker build' reads them back.\n"
+        + (yaml.safe_dump(events, sort_keys=False, allow_unicode=True, width=100) if events else "[]\n")
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temporary = out.with_name(out.name + ".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, out)
+    return len(events)
+
+
+def claim_exists(db, claim_id) -> bool:
+    try:
+        return bool(list(db.query("SELECT 1 FROM claims WHERE id = ?", [claim_id])))
+    except sqlite3.OperationalError:
+        return False
