@@ -79,12 +79,12 @@ DOCUMENTS = {
 
 
 def write_seeds(root: pathlib.Path, sources=None, documents=None, reviews=None) -> pathlib.Path:
-    """Write a seed tree under ``root``; return its path."""
+    """Write a seed tree under ``root`` (documents named by their keys); return its path."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "documents").mkdir(exist_ok=True)
     (root / "sources.yml").write_text(yaml.safe_dump(SOURCES if sources is None else sources, sort_keys=False))
-    for document in (DOCUMENTS if documents is None else documents).values():
-        (root / "documents" / f"{document['id']}.yml").write_text(
+    for name, document in (DOCUMENTS if documents is None else documents).items():
+        (root / "documents" / f"{name}.yml").write_text(
             yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
         )
     if reviews is not None:

@@ -132,7 +132,7 @@ def _message(error) -> str:
     return msg
 
 
-def _validation_problems(exc, path, shown, data, entry_prefix=()):
+def _validation_problems(exc, path, shown, data, entry_prefix=(), kind="entries"):
     """pydantic errors -> Problems naming entry and field, with the YAML line."""
     problems = []
     for error in exc.errors(include_url=False):
@@ -140,7 +140,7 @@ def _validation_problems(exc, path, shown, data, entry_prefix=()):
         entry, fields, node = None, [], data
         for i, step in enumerate(loc):
             if isinstance(step, int) and isinstance(node, list) and step < len(node):
-                parent = loc[i - 1] if i else "entries"
+                parent = loc[i - 1] if i else kind
                 entry = _describe(node[step], step, parent)
                 fields = []
                 node = node[step]
@@ -168,26 +168,31 @@ def _load_list(path, shown, model, kind):
         return [], []
     if not isinstance(data, list):
         return [], [Problem(shown, f"should be a list of {kind} (each starting with '- id:')", line=1)]
-    items, problems = [], []
+    items, problems, invalid_ids = [], [], set()
     for index, raw in enumerate(data):
         try:
             items.append((index, model.model_validate(raw)))
         except pydantic.ValidationError as e:
-            problems += _validation_problems(e, path, shown, data, (index,))
-    return items, problems
+            problems += _validation_problems(e, path, shown, data, (index,), kind)
+            # An entry already reported should not also show up as "unknown" elsewhere.
+            if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+                invalid_ids.add(raw["id"])
+    return items, problems, invalid_ids
 
 
 def load_document(path: pathlib.Path, shown: str):
-    """One documents/*.yml file -> (Document or None, problems)."""
+    """One documents/*.yml file -> (Document or None, problems, claim ids it tries to define)."""
     data, problem = read_yaml(path, shown)
     if problem:
-        return None, [problem]
+        return None, [problem], set()
     if not isinstance(data, dict):
-        return None, [Problem(shown, "should be a mapping with id, title, publisher, published, claims", line=1)]
+        return None, [Problem(shown, "should be a mapping with id, title, publisher, published, claims", line=1)], set()
     try:
-        return Document.model_validate(data), []
+        return Document.model_validate(data), [], set()
     except pydantic.ValidationError as e:
-        return None, _validation_problems(e, path, shown, data)
+        claims = data.get("claims") if isinstance(data.get("claims"), list) else []
+        defined = {c["id"] for c in claims if isinstance(c, dict) and isinstance(c.get("id"), str)}
+        return None, _validation_problems(e, path, shown, data), defined
 
 
 def document_files(seeds_dir: pathlib.Path):
@@ -207,24 +212,26 @@ def load_seeds(seeds_dir, texts_dir=None) -> Seeds:
     sources_path = seeds_dir / "sources.yml"
     if not sources_path.exists():
         raise SeedError([Problem(shown(sources_path), "missing: every seed tree needs sources.yml")])
-    source_items, found = _load_list(sources_path, shown(sources_path), Source, "sources")
+    source_items, found, invalid_sources = _load_list(sources_path, shown(sources_path), Source, "sources")
     problems += found
 
-    documents = []
+    documents, invalid_claims = [], set()
     for path in document_files(seeds_dir):
-        document, found = load_document(path, shown(path))
+        document, found, defined = load_document(path, shown(path))
         problems += found
+        invalid_claims |= defined
         if document:
             documents.append((shown(path), path, document))
 
     reviews_path = seeds_dir / "reviews.yml"
     review_items = []
     if reviews_path.exists():
-        review_items, found = _load_list(reviews_path, shown(reviews_path), Review, "reviews")
+        review_items, found, _ = _load_list(reviews_path, shown(reviews_path), Review, "reviews")
         problems += found
 
     problems += check_references(
-        shown(sources_path), source_items, documents, shown(reviews_path), review_items
+        shown(sources_path), source_items, documents, shown(reviews_path), review_items,
+        already_reported=invalid_sources | invalid_claims,
     )
     anchors = {}
     if texts_dir is not None:
@@ -241,11 +248,17 @@ def load_seeds(seeds_dir, texts_dir=None) -> Seeds:
     )
 
 
-def check_references(sources_file, source_items, documents, reviews_file, review_items):
-    """The rules that need the whole tree: unique ids, names that exist, links."""
+def check_references(sources_file, source_items, documents, reviews_file, review_items, already_reported=()):
+    """The rules that need the whole tree: unique ids, names that exist, links.
+
+    Names in ``already_reported`` belong to entries that failed on their own; they are
+    not reported again as unknown wherever they are used.
+    """
     problems = []
 
     def at(file, path, loc, entry, field, message):
+        if "unknown" in message and any(f"{name!r}" in message for name in already_reported):
+            return
         problems.append(Problem(file, message, line=line_of(path, loc), entry=entry, field=field))
 
     sources_path = pathlib.Path(sources_file)

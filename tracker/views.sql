@@ -27,7 +27,8 @@ SELECT c.id,
        c.origin_type,
        c.origin_id,
        c.review_state,
-       c.appearances
+       c.appearances,
+       c.rowid AS fts_rowid  -- lets Datasette search the queue through claims_fts
 FROM claims c
 WHERE c.review_decision = 'flag'
    OR (c.status IN ('uncorroborated', 'circular', 'contested')

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Build the seed database and serve it with Datasette on 127.0.0.1:8001.
+# Quotes are checked against ../shared/seeds when that folder is there.
+set -euo pipefail
+source "$(dirname "$0")/setup.sh"
+texts=()
+[ -d ../shared/seeds ] && texts=(--texts ../shared/seeds)
+.venv/bin/tracker build seeds --db db/tracker.db "${texts[@]}"
+exec .venv/bin/tracker serve --db db/tracker.db --host 127.0.0.1 --port "${PORT:-8001}"

@@ -1,0 +1,74 @@
+"""The tracker's Datasette plugin: connection settings and the claim page's provenance.
+
+Everything shown comes from the database as plain values; the templates rely on
+Jinja's autoescaping and never mark user text safe.
+"""
+
+import json
+
+from datasette import hookimpl
+from datasette.utils import tilde_decode
+
+from ..database import BUSY_TIMEOUT_MS
+
+APPEARANCES = """
+SELECT a.id, a.document_id, d.title, d.published, d.publisher_id, p.name AS publisher_name,
+       a.source_id, s.name AS source_name, s.type AS source_type, s.independence_group,
+       a.via, a.quote, a.stance, a.verified
+FROM appearances a
+JOIN documents d ON d.id = a.document_id
+JOIN sources s ON s.id = a.source_id
+JOIN sources p ON p.id = d.publisher_id
+WHERE a.claim_id = :claim_id
+ORDER BY d.published_from, d.published, a.document_id, a.position
+"""
+
+LINKS = """
+SELECT l.relation, l.other_claim_id, c.text AS other_text, c.status AS other_status,
+       c.review_decision AS other_decision, links.note, links.document_id
+FROM claim_links l
+JOIN links ON links.id = l.link_id
+JOIN claims c ON c.id = l.other_claim_id
+WHERE l.claim_id = :claim_id
+ORDER BY l.relation, l.other_claim_id
+"""
+
+HISTORY = """
+SELECT e.created_at, e.actor, e.action, e.note, e.credibility,
+       e.evidence IS NOT (SELECT evidence FROM claims WHERE id = e.claim_id) AS stale
+FROM review_events e
+WHERE e.claim_id = :claim_id
+ORDER BY e.created_at DESC, e.rowid DESC
+"""
+
+
+@hookimpl
+def prepare_connection(conn):
+    # A review posted while `tracker build` holds the write lock waits for it.
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+
+@hookimpl
+def extra_template_vars(view_name, table, database, request, datasette):
+    if view_name != "row" or table != "claims" or request is None:
+        return {}
+
+    async def claim_page():
+        claim_id = tilde_decode(request.url_vars["pks"])
+        db = datasette.get_database(database)
+        params = {"claim_id": claim_id}
+        appearances = [dict(r) for r in (await db.execute(APPEARANCES, params)).rows]
+        for appearance in appearances:
+            appearance["via"] = json.loads(appearance["via"] or "[]")
+        has_events = "review_events" in await db.table_names()
+        actor = request.actor or {}
+        return {
+            "claim_id": claim_id,
+            "claim_appearances": appearances,
+            "claim_links": [dict(r) for r in (await db.execute(LINKS, params)).rows],
+            "claim_history": [dict(r) for r in (await db.execute(HISTORY, params)).rows] if has_events else [],
+            "is_reviewer": bool(actor.get("reviewer")) and db.is_mutable,
+            "database_url": datasette.urls.database(database),
+        }
+
+    return claim_page
