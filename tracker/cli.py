@@ -39,6 +39,17 @@ def fail(problems, what="seed tree"):
     raise typer.Exit(code=1)
 
 
+def open_db(path):
+    """The built database, or a clear error (exit 1) when there is none yet."""
+    from .database import open_existing
+
+    try:
+        return open_existing(path)
+    except FileNotFoundError as e:
+        err.print(f"[bold red]error:[/] {escape(str(e))}")
+        raise typer.Exit(code=1)
+
+
 def show_warnings(warnings):
     for warning in warnings:
         err.print(f"[yellow]warning:[/] {escape(str(warning))}", soft_wrap=True)
@@ -83,9 +94,7 @@ def check(seeds: pathlib.Path = SEEDS, texts: Optional[pathlib.Path] = TEXTS):
 @app.command()
 def status(db: pathlib.Path = DB):
     """Counts of claims by status, and of appearances by source type."""
-    from .database import open_existing
-
-    database = open_existing(db)
+    database = open_db(db)
     by_status = Table("status", "claims", title="Claims by status")
     for row in database.query("SELECT status, count(*) AS n FROM claims GROUP BY status ORDER BY n DESC"):
         by_status.add_row(row["status"], str(row["n"]))
@@ -129,9 +138,8 @@ def review(
 ):
     """The review queue: claims that are not corroborated, or were flagged, and why."""
     from . import review as review_module
-    from .database import open_existing
 
-    rows = review_module.queue(open_existing(db), status, source_type, limit)
+    rows = review_module.queue(open_db(db), status, source_type, limit)
     table = Table("claim", "status", "rating", "first seen", "origin type", "why", "text", title="Review queue")
     for row in rows:
         table.add_row(*(escape(str(row[k] if row[k] is not None else "")) for k in
@@ -142,12 +150,11 @@ def review(
 
 def _decide(action, claim, db, note, actor, credibility):
     from . import review as review_module
-    from .database import open_existing
 
     try:
-        event = review_module.record(open_existing(db), claim, action, actor or review_module.default_actor(),
+        event = review_module.record(open_db(db), claim, action, actor or review_module.default_actor(),
                                      note, credibility)
-    except (review_module.UnknownClaim, FileNotFoundError) as e:
+    except review_module.UnknownClaim as e:
         err.print(f"[bold red]error:[/] {escape(str(e))}")
         raise typer.Exit(code=1)
     out.print(f"{action} recorded for {escape(claim)} by {escape(event['actor'])} at {event['created_at']} (event {event['id']})")
@@ -194,9 +201,8 @@ def export_reviews(db: pathlib.Path = DB,
                                                          help="Where to write the reviews file.")):
     """Write every review event to seeds/reviews.yml, to keep decisions in git."""
     from . import review as review_module
-    from .database import open_existing
 
-    count = review_module.export(open_existing(db), out_path)
+    count = review_module.export(open_db(db), out_path)
     out.print(f"Wrote {count} review event(s) to {escape(str(out_path))}")
 
 

@@ -1,0 +1,115 @@
+"""The Datasette publication, through Datasette(...).client on a real database."""
+
+import pytest
+import yaml
+
+from tracker.serve import METADATA, load_metadata, make_datasette
+
+
+@pytest.fixture
+def ds(db_path):
+    return make_datasette(db_path)
+
+
+async def get_json(ds, path):
+    response = await ds.client.get(path)
+    assert response.status_code == 200, (path, response.text[:500])
+    return response.json()
+
+
+async def test_review_queue_page_lists_what_is_not_corroborated(ds):
+    rows = await get_json(ds, "/tracker/review_queue.json?_shape=array")
+    assert {r["id"]: r["status"] for r in rows} == {
+        "villa-rumour": "uncorroborated", "kim-plan-failed": "circular", "sanctions-biting": "contested"}
+    html = (await ds.client.get("/tracker/review_queue")).text
+    assert "uncorroborated: rests on a single appearance" in html
+
+
+async def test_queue_facets_and_search(ds):
+    data = await get_json(ds, "/tracker/review_queue.json?_facet=status")
+    counts = {f["value"]: f["count"] for f in data["facet_results"]["status"]["results"]}
+    assert counts == {"uncorroborated": 1, "circular": 1, "contested": 1}
+    rows = await get_json(ds, "/tracker/review_queue.json?_search=villa&_shape=array")
+    assert [r["id"] for r in rows] == ["villa-rumour"]
+
+
+@pytest.mark.parametrize("facet, expected", [
+    ("status", {"corroborated": 3, "uncorroborated": 1, "circular": 1, "contested": 1}),
+    ("origin_type", {"informant": 3, "state_media": 1, "academic": 1, "news_outlet": 1}),
+    ("credibility", {1: 3, 3: 1, 4: 2}),
+])
+async def test_claims_facets(ds, facet, expected):
+    data = await get_json(ds, f"/tracker/claims.json?_facet={facet}")
+    results = data["facet_results"][facet]
+    assert not results["truncated"]
+    assert {f["value"]: f["count"] for f in results["results"]} == expected
+    assert not data.get("facets_timed_out")
+
+
+async def test_documents_facet_by_publisher_and_label_columns(ds):
+    data = await get_json(ds, "/tracker/documents.json?_facet=publisher_id&_labels=on&_shape=objects")
+    labels = {f["label"] for f in data["facet_results"]["publisher_id"]["results"]}
+    assert {"Daily NK", "Korean Central News Agency", "A Wire"} == labels
+    rows = await get_json(ds, "/tracker/appearances.json?_labels=on&_shape=array&claim_id=villa-rumour")
+    assert rows[0]["source_id"] == {"value": "dnk-hyesan", "label": "Hyesan Trader Informant"}
+
+
+async def test_claim_row_page_shows_provenance(ds):
+    response = await ds.client.get("/tracker/claims/kim-plan-failed")
+    assert response.status_code == 200
+    html = response.text
+    assert "Provenance: 2 appearances" in html
+    assert "Rodong Sinmun" in html and "Party congress opens" in html and "dprk-state-media" in html
+    assert "Log in as a reviewer" in html
+    assert "review-form" not in html  # anonymous visitors get no forms
+
+
+async def test_claim_row_page_offers_forms_to_reviewers(ds):
+    cookie = ds.sign({"a": {"id": "alice", "reviewer": True}}, "actor")
+    html = (await ds.client.get("/tracker/claims/villa-rumour", cookies={"ds_actor": cookie})).text
+    for action in ("flag", "accept", "reject", "note"):
+        assert f'action="/tracker/{action}_claim"' in html
+
+
+async def test_canned_query_with_a_parameter(ds):
+    rows = await get_json(ds, "/tracker/claim_trail.json?claim_id=rations-cut&_shape=array")
+    assert [(r["entry"], r["relation"]) for r in rows] == [("appearance", "asserts"), ("link", "corroborates")]
+    assert rows[1]["other_claim_id"] == "market-crackdown" and rows[1]["note"] == "Same squeeze, two channels."
+    rows = await get_json(ds, "/tracker/circular_reporting.json?_shape=array")
+    assert [(r["claim_id"], r["single_origin_group"]) for r in rows] == [("kim-plan-failed", "dprk-state-media")]
+    assert set(rows[0]["documents"].split(",")) == {"kcna-congress", "wire-story"}
+    rows = await get_json(ds, "/tracker/claims_by_source_type.json?source_type=informant&_shape=array")
+    assert {r["id"] for r in rows} == {"hardship-provinces", "villa-rumour", "market-crackdown"}
+    rows = await get_json(ds, "/tracker/source_record.json?source_id=nis&_shape=array")
+    assert [(r["claim_id"], r["stance"]) for r in rows] == [("sanctions-biting", "denies")]
+
+
+async def test_every_documented_table_has_descriptions(ds):
+    metadata = yaml.safe_load(METADATA.read_text())
+    tables = metadata["databases"]["tracker"]["tables"]
+    db = ds.get_database("tracker")
+    for table in ("claims", "appearances", "sources", "documents", "links"):
+        columns = await db.table_columns(table)
+        assert set(columns) <= set(tables[table]["columns"]), table
+    for name in ("source_types", "review_events", "review_queue", "claim_provenance", "source_track_record"):
+        assert tables[name]["description"]
+
+
+def test_every_writable_query_admits_only_reviewers():
+    for public in (False, True):
+        queries = load_metadata(public)["databases"]["tracker"]["queries"]
+        for name, query in queries.items():
+            if query.get("write"):
+                assert not public, name
+                assert query["allow"] == {"reviewer": True}, name
+    assert {"flag_claim", "accept_claim", "reject_claim", "note_claim"} <= set(load_metadata()["databases"]["tracker"]["queries"])
+
+
+async def test_public_serving_is_read_only(db_path):
+    ds = make_datasette(db_path, public=True)
+    assert (await ds.client.get("/tracker/flag_claim")).status_code == 404
+    cookie = ds.sign({"a": {"id": "alice", "reviewer": True}}, "actor")
+    response = await ds.client.post("/tracker/flag_claim", json={"claim_id": "villa-rumour"},
+                                    cookies={"ds_actor": cookie})
+    assert response.status_code in (403, 404)
+    assert (await ds.client.get("/tracker/claims.json")).status_code == 200

@@ -1,0 +1,455 @@
+"""Write the public database that anonymous visitors may query with SQL (SPEC section 7).
+
+Datasette lets anyone run SQL against the file it serves, so what must not be seen must
+not be in the file. ``publish`` copies the full database into a new file with set-based
+``INSERT ... SELECT`` statements that redact on the way:
+
+* every ``protected`` source gets a stable, random pseudonym (``protected-<hex>``, kept
+  in the full database's ``source_pseudonyms``; never a hash of the id, which a
+  dictionary of likely ids would reverse). The pseudonym replaces the source's id and
+  name wherever they occur: ``sources.id``/``name``/``outlet_id``, ``group_id`` and
+  ``independence_group`` (where they equal or contain a protected id),
+  ``documents.publisher_id``, ``claims.origin_id``, ``appearances.source_id``, the JSON
+  lists in ``appearances.via``, and so every view built on them;
+* a protected source's row keeps only the columns in ``PROTECTED_SOURCE_COLUMNS``
+  (no url, no notes, nor any column added later); an appearance whose origin is
+  protected keeps only ``PROTECTED_APPEARANCE_COLUMNS`` (no quote, no offsets);
+* ``review_events`` keeps its columns (canned queries and the claim page work on both
+  files) but ``actor`` and ``note`` are always NULL (a CHECK constraint says so);
+* fingerprints that could be checked against guesses are re-keyed: ``claims.evidence``
+  and ``review_events.evidence`` hash the origin ids of a claim's appearances, and a
+  hand-written review's id hashes its actor and note. They are replaced by an HMAC
+  under a key drawn afresh for each publish, which keeps equal values equal (so
+  staleness reads the same) but lets nobody test a guess;
+* ``source_pseudonyms`` and ``seed_files`` are not in the public file; the full-text
+  indexes are built from the public rows, views and triggers recreated from
+  ``tracker.database.DERIVED_SQL``.
+
+The full database is read in one read transaction (a consistent snapshot; reviewers
+keep writing meanwhile). The public file is written to a temporary file beside
+``out_path`` (journal_mode DELETE, VACUUMed) and moved into place with ``os.replace``:
+on any error nothing at ``out_path`` changes and the temporary file is removed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+import os
+import pathlib
+import re
+import secrets
+import sqlite3
+import tempfile
+
+from .database import BUSY_TIMEOUT_MS, DERIVED_SQL, DERIVED_VERSION, SCHEMA_SQL, connect, write_transaction
+
+PSEUDONYM_PREFIX = "protected-"
+
+# The tables published, in the order they are copied.
+TABLES = ("source_types", "sources", "documents", "claims", "appearances", "links", "review_events")
+# Tables of the full database that never reach the public file.
+NOT_PUBLISHED = ("source_pseudonyms", "seed_files")
+
+# Every column that holds a source id (besides sources.id itself, appearances.via and the
+# group columns, handled below). A new foreign key to sources that is not listed here
+# stops the publish instead of leaking an id.
+SOURCE_ID_COLUMNS = {
+    ("sources", "outlet_id"),
+    ("documents", "publisher_id"),
+    ("claims", "origin_id"),
+    ("appearances", "source_id"),
+}
+
+# What a protected source's row and an appearance with a protected origin keep; every
+# other column (notes, url, quote, quote offsets, and any column added later) is NULL.
+PROTECTED_SOURCE_COLUMNS = {
+    "id", "name", "type", "reliability", "group_id", "outlet_id", "independence_group", "sensitivity",
+}
+PROTECTED_APPEARANCE_COLUMNS = {
+    "id", "claim_id", "document_id", "source_id", "via", "stance", "verified", "position",
+}
+
+# review_events in the public file: same columns, no reviewer names, no notes.
+PUBLIC_REVIEW_EVENTS = """
+CREATE TABLE review_events (
+    id TEXT PRIMARY KEY,
+    claim_id TEXT NOT NULL,
+    actor TEXT CHECK (actor IS NULL),      -- reviewer names are not published
+    action TEXT NOT NULL CHECK (action IN ('flag', 'accept', 'reject', 'note')),
+    note TEXT CHECK (note IS NULL),        -- review notes are not published
+    credibility INTEGER CHECK (credibility IS NULL OR credibility BETWEEN 1 AND 6),
+    evidence TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX review_events_claim ON review_events(claim_id, created_at);
+"""
+WITHHELD_REVIEW_COLUMNS = {"actor", "note"}
+
+# A JSON list of source ids with each protected id replaced by its pseudonym, in order.
+# Lists without a protected id are kept byte for byte.
+VIA_SQL = """CASE
+    WHEN EXISTS (SELECT 1 FROM json_each(t.via) j JOIN temp.pmap m ON m.source_id = j.value)
+    THEN (SELECT json_group_array(v) FROM (
+              SELECT coalesce(m.pseudonym, j.value) AS v
+              FROM json_each(t.via) j LEFT JOIN temp.pmap m ON m.source_id = j.value
+              ORDER BY j.key))
+    ELSE t.via
+END"""
+
+# Per table: FROM clause (the full table is "t"; "p" is the pseudonym of the row's own
+# source where it has one), column expressions other than a plain copy, the condition
+# under which a row is protected, and the order rows are written in.
+PLANS = {
+    "source_types": {"from": "full.source_types t", "order": "t.rowid"},
+    "sources": {
+        "from": "full.sources t LEFT JOIN temp.pmap p ON p.source_id = t.id "
+                "LEFT JOIN temp.pmap o ON o.source_id = t.outlet_id",
+        "columns": {
+            "id": "coalesce(p.pseudonym, t.id)",
+            "name": "CASE WHEN p.source_id IS NULL THEN t.name ELSE p.pseudonym END",
+            "outlet_id": "coalesce(o.pseudonym, t.outlet_id)",
+            "group_id": "tracker_public_group(t.group_id)",
+            "independence_group": "tracker_public_group(t.independence_group)",
+        },
+        "protected": ("p.source_id IS NOT NULL", PROTECTED_SOURCE_COLUMNS),
+        # by public id, so that row order says nothing about where a source was listed
+        "order": "coalesce(p.pseudonym, t.id)",
+    },
+    "documents": {
+        "from": "full.documents t LEFT JOIN temp.pmap p ON p.source_id = t.publisher_id",
+        "columns": {"publisher_id": "coalesce(p.pseudonym, t.publisher_id)"},
+        "order": "t.rowid",
+    },
+    "claims": {
+        "from": "full.claims t LEFT JOIN temp.pmap p ON p.source_id = t.origin_id",
+        "columns": {
+            "origin_id": "coalesce(p.pseudonym, t.origin_id)",
+            "evidence": "tracker_keyed(t.evidence)",
+        },
+        "order": "t.rowid",
+    },
+    "appearances": {
+        "from": "full.appearances t LEFT JOIN temp.pmap p ON p.source_id = t.source_id",
+        "columns": {"source_id": "coalesce(p.pseudonym, t.source_id)", "via": VIA_SQL},
+        "protected": ("p.source_id IS NOT NULL", PROTECTED_APPEARANCE_COLUMNS),
+        "order": "t.rowid",
+    },
+    "links": {"from": "full.links t", "order": "t.rowid"},
+    "review_events": {
+        "from": "full.review_events t",
+        "columns": {
+            "id": "tracker_keyed(t.id)",
+            "evidence": "tracker_keyed(t.evidence)",
+            **{column: "NULL" for column in WITHHELD_REVIEW_COLUMNS},
+        },
+        # keeps "order of writing", the tie-break of "latest" (SPEC section 6)
+        "order": "t.rowid",
+    },
+}
+
+
+class PublishError(RuntimeError):
+    """The public database could not be written safely; nothing at out_path changed."""
+
+
+class _SnapshotChanged(Exception):
+    """A protected source appeared after pseudonyms were assigned: assign and try again."""
+
+
+@dataclasses.dataclass
+class PublishReport:
+    path: str
+    sources: int
+    protected_sources: int
+    new_pseudonyms: int
+    documents: int
+    claims: int
+    appearances: int
+    quotes_withheld: int
+    links: int
+    review_events: int
+    left_empty: list = dataclasses.field(default_factory=list)
+
+    def __str__(self):
+        text = (
+            f"{self.sources} sources ({self.protected_sources} protected, pseudonymised; "
+            f"{self.new_pseudonyms} new pseudonym(s)), {self.documents} documents, {self.claims} claims, "
+            f"{self.appearances} appearances ({self.quotes_withheld} quote(s) withheld), {self.links} links, "
+            f"{self.review_events} review events (no reviewer names or notes)"
+        )
+        if self.left_empty:
+            text += f"; tables not known to publish, left empty: {', '.join(self.left_empty)}"
+        return text
+
+
+def new_pseudonym() -> str:
+    return PSEUDONYM_PREFIX + secrets.token_hex(8)
+
+
+def publish(db_path, out_path) -> PublishReport:
+    """Write the redacted public copy of the database at ``db_path`` to ``out_path``."""
+    db_path = pathlib.Path(db_path)
+    out_path = pathlib.Path(out_path)
+    if not db_path.is_file():
+        raise FileNotFoundError(f"{db_path} does not exist: run 'tracker build' first")
+    if out_path.resolve() == db_path.resolve():
+        raise PublishError(f"{out_path} is the full database: publish to another file")
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+
+    new_pseudonyms = 0
+    for _attempt in range(5):
+        new_pseudonyms += assign_pseudonyms(db_path)
+        fd, name = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".tmp", dir=out_path.parent)
+        os.close(fd)
+        temporary = pathlib.Path(name)
+        try:
+            report = _write_public(db_path, temporary)
+            _finish_file(temporary, out_path)
+            os.replace(temporary, out_path)
+        except _SnapshotChanged:
+            _remove(temporary)
+            continue
+        except BaseException:
+            _remove(temporary)
+            raise
+        _fsync_directory(out_path.parent)
+        report.path = str(out_path)
+        report.new_pseudonyms = new_pseudonyms
+        return report
+    raise PublishError("protected sources kept changing while publishing (a build running?): try again")
+
+
+def assign_pseudonyms(db_path) -> int:
+    """Give every protected source without a pseudonym a new random one; return how many.
+
+    One short write transaction on the full database, taken only when needed.
+    """
+    missing = (
+        "FROM sources WHERE sensitivity = 'protected' "
+        "AND id NOT IN (SELECT source_id FROM source_pseudonyms)"
+    )
+    db = connect(db_path)
+    try:
+        if not db.execute(f"SELECT EXISTS (SELECT 1 {missing})").fetchone()[0]:
+            return 0
+        db.conn.create_function("tracker_new_pseudonym", 0, new_pseudonym)
+        with write_transaction(db):
+            return db.execute(
+                f"INSERT INTO source_pseudonyms (source_id, pseudonym) SELECT id, tracker_new_pseudonym() {missing}"
+            ).rowcount
+    finally:
+        db.close()
+
+
+def _write_public(db_path: pathlib.Path, path: pathlib.Path) -> PublishReport:
+    conn = sqlite3.connect(path.resolve().as_uri(), uri=True, isolation_level=None)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA journal_mode = DELETE")
+        conn.execute("PRAGMA foreign_keys = OFF")
+        conn.execute("PRAGMA cache_size = -65536")
+        # Read-only: publishing never writes to the full database through this connection.
+        conn.execute("ATTACH DATABASE ? AS full", (db_path.resolve().as_uri() + "?mode=ro",))
+        indexes, left_empty = _create_schema(conn)
+
+        # One transaction: every read of the full database sees one snapshot.
+        conn.execute("BEGIN")
+        conn.execute("CREATE TEMP TABLE pmap (source_id TEXT PRIMARY KEY, pseudonym TEXT NOT NULL UNIQUE)")
+        conn.execute(
+            """
+            INSERT INTO temp.pmap (source_id, pseudonym)
+            SELECT s.id, p.pseudonym FROM full.sources s
+            LEFT JOIN full.source_pseudonyms p ON p.source_id = s.id
+            WHERE s.sensitivity = 'protected'
+            """
+        )  # a NULL pseudonym fails NOT NULL: caught below
+    except sqlite3.IntegrityError:
+        conn.close()
+        raise _SnapshotChanged() from None
+    except BaseException:
+        conn.close()
+        raise
+    try:
+        pseudonyms = dict(conn.execute("SELECT source_id, pseudonym FROM temp.pmap"))
+        conn.create_function("tracker_public_group", 1, _group_mapper(pseudonyms), deterministic=True)
+        key = secrets.token_bytes(32)
+        conn.create_function("tracker_keyed", 1, _keyed(key), deterministic=True)
+
+        for table in TABLES:
+            conn.execute(_insert_sql(conn, table))
+        counts = {
+            table: conn.execute(f"SELECT count(*) FROM main.{table}").fetchone()[0]
+            for table in ("sources", "documents", "claims", "appearances", "links", "review_events")
+        }
+        quotes_withheld = conn.execute(
+            "SELECT count(*) FROM full.appearances WHERE source_id IN (SELECT source_id FROM temp.pmap)"
+        ).fetchone()[0]
+        conn.execute("COMMIT")  # ends the read snapshot of the full database
+
+        conn.execute("DETACH DATABASE full")
+        conn.execute("DROP TABLE temp.pmap")
+        conn.execute("BEGIN")
+        for sql in indexes:
+            conn.execute(sql)
+        _build_fts(conn)
+        conn.executescript(DERIVED_SQL)
+        conn.execute(f"PRAGMA user_version = {DERIVED_VERSION}")
+        problems = conn.execute("PRAGMA foreign_key_check").fetchall()
+        if problems:
+            raise PublishError(f"foreign key check failed in the public database: {problems[:5]}")
+        conn.execute("COMMIT")
+        conn.execute("VACUUM")
+        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "delete":
+            raise PublishError("the public database is not in journal_mode DELETE")
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        conn.close()
+    return PublishReport(
+        path=str(path),
+        sources=counts["sources"],
+        protected_sources=len(pseudonyms),
+        new_pseudonyms=0,
+        documents=counts["documents"],
+        claims=counts["claims"],
+        appearances=counts["appearances"],
+        quotes_withheld=quotes_withheld,
+        links=counts["links"],
+        review_events=counts["review_events"],
+        left_empty=left_empty,
+    )
+
+
+def _create_schema(conn):
+    """The full database's tables in the new file, without their secondary indexes.
+
+    Returns the CREATE INDEX statements (run after the rows are in) and the names of
+    tables this module does not know how to publish (created, left empty).
+    """
+    conn.executescript(SCHEMA_SQL)
+    for table in NOT_PUBLISHED + ("review_events",):
+        conn.execute(f'DROP TABLE IF EXISTS main."{table}"')
+    conn.executescript(PUBLIC_REVIEW_EVENTS)
+    indexes = conn.execute(
+        "SELECT name, sql FROM main.sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+    ).fetchall()
+    for name, _ in indexes:
+        conn.execute(f'DROP INDEX main."{name}"')
+    tables = [row[0] for row in conn.execute("SELECT name FROM main.sqlite_master WHERE type = 'table'")]
+    for table in TABLES:
+        for row in conn.execute(f'PRAGMA main.foreign_key_list("{table}")'):
+            if row[2] == "sources" and (table, row[3]) not in SOURCE_ID_COLUMNS:
+                raise PublishError(
+                    f"{table}.{row[3]} refers to sources, but tracker/publish.py does not pseudonymise it: "
+                    "add it to SOURCE_ID_COLUMNS"
+                )
+    left_empty = sorted(set(tables) - set(TABLES) - {"sqlite_sequence"})
+    return [sql for _, sql in indexes], left_empty
+
+
+def _insert_sql(conn, table) -> str:
+    """INSERT ... SELECT copying ``table`` from the full database with the redactions."""
+    plan = PLANS[table]
+    public = conn.execute(f'PRAGMA main.table_info("{table}")').fetchall()
+    full = {row[1] for row in conn.execute(f'PRAGMA full.table_info("{table}")')}
+    condition, kept = plan.get("protected", (None, None))
+    names, expressions = [], []
+    for _, column, _, notnull, default, _ in public:
+        if column not in full and column not in plan.get("columns", {}):
+            continue  # an older full database: the column takes its default
+        expression = plan.get("columns", {}).get(column, f't."{column}"')
+        if condition and column not in kept:
+            if notnull:
+                raise PublishError(
+                    f"{table}.{column} is NOT NULL, and tracker/publish.py does not know whether it may be "
+                    "published for protected sources: decide, and list it in tracker/publish.py"
+                )
+            expression = f"CASE WHEN {condition} THEN NULL ELSE {expression} END"
+        names.append(f'"{column}"')
+        expressions.append(f"{expression} AS \"{column}\"")
+    return (
+        f'INSERT INTO main."{table}" ({", ".join(names)})\n'
+        f'SELECT {", ".join(expressions)}\nFROM {plan["from"]}\nORDER BY {plan["order"]}'
+    )
+
+
+def _group_mapper(pseudonyms: dict):
+    """A function replacing every protected id inside a group name by its pseudonym.
+
+    Longest ids first, in one pass, so that an id never matches inside a pseudonym or
+    inside a longer id.
+    """
+    if not pseudonyms:
+        return lambda value: value
+    pattern = re.compile("|".join(re.escape(i) for i in sorted(pseudonyms, key=lambda i: (-len(i), i))))
+
+    def public_group(value):
+        if value is None:
+            return None
+        return pattern.sub(lambda match: pseudonyms[match.group(0)], value)
+
+    return public_group
+
+
+def _keyed(key: bytes):
+    def keyed(value):
+        if value is None:
+            return None
+        return hmac.new(key, str(value).encode(), hashlib.sha256).hexdigest()[:32]
+
+    return keyed
+
+
+def _build_fts(conn):
+    """The same full-text indexes as a build makes, from the public rows."""
+    import sqlite_utils
+
+    from .build import FTS
+
+    db = sqlite_utils.Database(conn)
+    for table, columns in FTS.items():
+        # enable_fts fills the index from the (public) table: the equivalent of 'rebuild'
+        db[table].enable_fts(columns, create_triggers=False, replace=True)
+
+
+def _finish_file(temporary: pathlib.Path, out_path: pathlib.Path):
+    """Permissions like an ordinary new file (mkstemp makes it 0600), flushed to disk,
+    and no stale journal or WAL beside ``out_path`` that SQLite would apply to it."""
+    if out_path.exists():
+        mode = out_path.stat().st_mode & 0o777
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    os.chmod(temporary, mode)
+    with open(temporary, "rb") as handle:
+        os.fsync(handle.fileno())
+    for suffix in ("-journal", "-wal", "-shm"):
+        _unlink(out_path.with_name(out_path.name + suffix))
+
+
+def _remove(temporary: pathlib.Path):
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        _unlink(temporary.with_name(temporary.name + suffix))
+
+
+def _unlink(path: pathlib.Path):
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+
+
+def _fsync_directory(directory: pathlib.Path):
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
