@@ -42,6 +42,8 @@ PASSWORD = "correct horse battery staple"
 CORROBORATED = "hardship-provinces"  # informant (outlet:dailynk) + defector: corroborated, not queued
 HOSTILE = "villa-rumour"
 HOSTILE_TEXT = "Kim is building a villa <script>alert(1)</script> with <b>bold</b> walls."
+HOSTILE_NOTE = "Odd <b>bold</b> claim <script>alert(2)</script>"
+LINKED = "rations-cut"  # contradicts HOSTILE, so its page shows HOSTILE_TEXT in its links table
 SCREENSHOT = pathlib.Path("/tmp/claim-page.png")
 TIMEOUT_MS = 10_000
 
@@ -61,6 +63,10 @@ def server(tmp_path_factory):
     documents = copy.deepcopy(DOCUMENTS)
     hostile = next(c for c in documents["dailynk-report"]["claims"] if c.get("id") == HOSTILE)
     hostile["text"] = HOSTILE_TEXT
+    # The plugin's own tables render the text too: a link to the claim, with a marked-up note.
+    documents["wire-story"]["links"].append(
+        {"from": LINKED, "to": HOSTILE, "relation": "contradicts", "note": HOSTILE_NOTE}
+    )
     db = tmp / "tracker.db"
     build(write_seeds(tmp / "seeds", documents=documents), db)
 
@@ -206,27 +212,50 @@ def test_reviewer_flags_a_claim_from_its_page(server, reviewer):
     page.close()
 
 
+def assert_rendered_as_text(page, url, *texts):
+    page.wait_for_load_state("load")
+    body = page.inner_text("body")
+    for text in texts:
+        assert text in body, f"{text!r} is not shown literally on {url}"
+    # No element was made out of the text, anywhere on the page.
+    assert page.locator("b", has_text="bold").count() == 0, f"<b> from the text became markup on {url}"
+    assert not page.evaluate(
+        "() => Array.from(document.scripts).some(s => /alert\\(\\d\\)/.test(s.textContent))"
+    ), f"<script> from the text became a script element on {url}"
+
+
 def test_claim_text_with_markup_renders_as_text(server, reviewer):
-    dialogs = []
+    dialogs, errors = [], []
     page = new_page(reviewer, dialogs)
-    errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    for url in (f"/tracker/claims/{HOSTILE}", "/tracker/review_queue", f"/tracker/claims/{HOSTILE}"):
-        response = page.goto(url)
-        assert response.status == 200
-        page.wait_for_load_state("load")
-        assert HOSTILE_TEXT in page.inner_text("body"), f"the text is not shown literally on {url}"
-        # No element was made out of the claim's text, anywhere on the page.
-        assert page.locator("b", has_text="bold").count() == 0, f"<b> from the claim text became markup on {url}"
-        assert not page.evaluate(
-            "() => Array.from(document.scripts).some(s => s.textContent.includes('alert(1)'))"
-        ), f"<script> from the claim text became a script element on {url}"
+
+    # Datasette's row table, on the claim's own page.
+    assert page.goto(f"/tracker/claims/{HOSTILE}").status == 200
+    assert_rendered_as_text(page, page.url, HOSTILE_TEXT)
     cell = page.locator("table.rows-and-columns td.col-text").first
     assert cell.inner_text().strip() == HOSTILE_TEXT
-    assert cell.locator("b, script").count() == 0
+    assert cell.locator("*").count() == 0
+
+    # A review note with markup, posted from the page, shown in the review history.
+    page.fill("form.review-note input[name=note]", HOSTILE_NOTE)
+    with page.expect_navigation():
+        page.click("form.review-note input[type=submit]")
+    assert "Note recorded" in page.locator(".message-info").inner_text()
+    # The queue lists the claim, text and all.
+    assert_rendered_as_text(page, page.url, HOSTILE_TEXT)
+    page.goto(f"/tracker/claims/{HOSTILE}")
+    assert_rendered_as_text(page, page.url, HOSTILE_TEXT, HOSTILE_NOTE)
+    assert [(e["who"], e["action"], e["note"]) for e in history_rows(page)] == [("reviewer", "note", HOSTILE_NOTE)]
+
+    # The plugin's links table on the other claim's page: the text and the link's note.
+    assert page.goto(f"/tracker/claims/{LINKED}").status == 200
+    assert_rendered_as_text(page, page.url, HOSTILE_TEXT, HOSTILE_NOTE)
+    links = page.locator("section.tracker-provenance h2:has-text('Links') + table")
+    assert links.locator(f"a[href='/tracker/claims/{HOSTILE}']").inner_text().strip() == HOSTILE_TEXT
+
     page.wait_for_timeout(200)  # give a stray script the chance to fire
     assert dialogs == [], f"a dialog fired: {dialogs}"
-    assert errors == []
+    assert errors == [], f"script errors on the pages: {errors}"
     page.close()
 
 
