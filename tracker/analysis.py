@@ -1,7 +1,7 @@
 """Status, rating and review state of every claim: set-based SQL over the whole graph.
 
-The rules themselves are the views in ``analysis.sql``; this module only runs the
-statements that copy their results onto ``claims``.
+The rules themselves are the views and triggers in ``analysis.sql``; this module only
+queues claims and asks the database to refresh them.
 """
 
 import hashlib
@@ -9,45 +9,20 @@ import importlib.resources
 
 ANALYSIS_SQL = importlib.resources.files("tracker").joinpath("analysis.sql").read_text()
 
-# Each statement below reads one view once (UPDATE ... FROM materialises it), so the
-# cost is a few passes over appearances and links, never a query per claim.
-REFRESH_APPEARANCE_SUMMARY = """
-UPDATE claims SET first_seen = s.first_seen, appearances = s.appearances
-FROM claim_appearance_summary s
-WHERE s.claim_id = claims.id
-"""
-
-REFRESH_REVIEW_STATE = """
-UPDATE claims
-SET review_decision = r.review_decision,
-    review_state = r.review_state,
-    credibility_override = r.credibility_override
-FROM claim_review r
-WHERE r.claim_id = claims.id
-  AND r.claim_id IN (SELECT claim_id FROM review_events)
-"""
-
-REFRESH_RATING = """
-UPDATE claims
-SET status = r.status,
-    support_groups = r.support_groups,
-    opposition_groups = r.opposition_groups,
-    support_appearances = r.support_appearances,
-    best_reliability = r.best_reliability,
-    rules_credibility = r.rules_credibility,
-    credibility = r.credibility,
-    credibility_by = r.credibility_by,
-    admiralty = r.admiralty
-FROM claim_rating r
-WHERE r.claim_id = claims.id
-"""
+QUEUE_ALL = "INSERT OR IGNORE INTO analysis_queue (claim_id) SELECT id FROM claims"
+RUN = "INSERT INTO analysis_refresh VALUES (1)"
 
 
 def refresh_all(conn):
-    """Recompute every claim's derived columns, in the order they depend on each other."""
-    conn.execute(REFRESH_APPEARANCE_SUMMARY)
-    conn.execute(REFRESH_REVIEW_STATE)
-    conn.execute(REFRESH_RATING)
+    """Recompute every claim's derived columns (status, rating, review state, first_seen)."""
+    conn.execute(QUEUE_ALL)
+    conn.execute(RUN)
+
+
+def refresh(conn, claim_ids):
+    """Recompute the given claims only."""
+    conn.executemany("INSERT OR IGNORE INTO analysis_queue (claim_id) VALUES (?)", ((c,) for c in claim_ids))
+    conn.execute(RUN)
 
 
 def evidence_fingerprints(appearances, links):

@@ -1,7 +1,12 @@
 -- Status and rating (SPEC sections 4 to 6), as views over the evidence.
--- The build refreshes every claim from them in one set-based UPDATE; a review event
--- refreshes just the claims it touches (trigger at the end), so a decision takes
--- effect at once, from the terminal or from Datasette, without a rebuild.
+--
+-- The views compute for the claims listed in analysis_queue, driving every join from
+-- that table (CROSS JOIN fixes the order), so refreshing one claim costs a few index
+-- lookups and refreshing all of them is a few set-based passes. Inserting into the view
+-- analysis_refresh copies the results onto claims and empties the queue: the build
+-- queues every claim (or, after a small edit, the claims it touched); a review event
+-- queues its claim and the claims linked to it. So a decision takes effect at once,
+-- from the terminal or from Datasette, without a rebuild.
 
 -- review_events is append-only, and names existing claims when written.
 CREATE TRIGGER review_events_no_update BEFORE UPDATE ON review_events
@@ -12,6 +17,16 @@ END;
 CREATE TRIGGER review_events_no_delete BEFORE DELETE ON review_events
 BEGIN
     SELECT RAISE(ABORT, 'review_events is append-only: review events are never deleted');
+END;
+
+-- INSERT OR REPLACE with an existing id would delete the old event without firing the
+-- DELETE trigger: an id already present is never written again (the event stays as it
+-- was). RAISE(IGNORE), not ABORT, so that the build's INSERT OR IGNORE of reviews.yml
+-- still skips the events the database already holds.
+CREATE TRIGGER review_events_no_replace BEFORE INSERT ON review_events
+WHEN EXISTS (SELECT 1 FROM review_events WHERE id = NEW.id)
+BEGIN
+    SELECT RAISE(IGNORE);
 END;
 
 CREATE TRIGGER review_events_known_claim BEFORE INSERT ON review_events
@@ -26,26 +41,36 @@ SELECT from_claim_id AS claim_id, to_claim_id AS other_claim_id, relation, id AS
 UNION ALL
 SELECT to_claim_id, from_claim_id, relation, id FROM links;
 
--- Every appearance that bears on a claim, with the side it is on: the claim's own
--- appearances, and the asserting appearances of directly linked claims. A claim whose
--- latest decision is 'reject' lends nothing to the claims linked to it.
+-- Every appearance that bears on a queued claim, with the side it is on: the claim's own
+-- appearances, and the asserting appearances of directly linked claims (from either end
+-- of the link). A claim whose latest decision is 'reject' lends nothing to others.
 CREATE VIEW claim_evidence AS
-SELECT a.claim_id,
+SELECT q.claim_id,
        CASE a.stance WHEN 'asserts' THEN 'support' ELSE 'opposition' END AS side,
-       a.id AS appearance_id,
        s.independence_group,
        s.reliability
-FROM appearances a
+FROM analysis_queue q
+CROSS JOIN appearances a ON a.claim_id = q.claim_id
 JOIN sources s ON s.id = a.source_id
 UNION ALL
-SELECT l.claim_id,
+SELECT q.claim_id,
        CASE l.relation WHEN 'corroborates' THEN 'support' ELSE 'opposition' END,
-       a.id,
        s.independence_group,
        s.reliability
-FROM claim_links l
-JOIN claims other ON other.id = l.other_claim_id AND other.review_decision IS NOT 'reject'
-JOIN appearances a ON a.claim_id = l.other_claim_id AND a.stance = 'asserts'
+FROM analysis_queue q
+CROSS JOIN links l ON l.from_claim_id = q.claim_id
+CROSS JOIN claims other ON other.id = l.to_claim_id AND other.review_decision IS NOT 'reject'
+CROSS JOIN appearances a ON a.claim_id = other.id AND a.stance = 'asserts'
+JOIN sources s ON s.id = a.source_id
+UNION ALL
+SELECT q.claim_id,
+       CASE l.relation WHEN 'corroborates' THEN 'support' ELSE 'opposition' END,
+       s.independence_group,
+       s.reliability
+FROM analysis_queue q
+CROSS JOIN links l ON l.to_claim_id = q.claim_id
+CROSS JOIN claims other ON other.id = l.from_claim_id AND other.review_decision IS NOT 'reject'
+CROSS JOIN appearances a ON a.claim_id = other.id AND a.stance = 'asserts'
 JOIN sources s ON s.id = a.source_id;
 
 CREATE VIEW claim_analysis AS
@@ -87,8 +112,8 @@ FROM (
 ) r
 JOIN claims c ON c.id = r.claim_id;
 
--- A claim's latest decision (flag, accept or reject; latest by created_at, then by
--- order of writing), whether the evidence has moved on since, and the latest override.
+-- A queued claim's latest decision (flag, accept or reject; latest by created_at, then
+-- by order of writing), whether its evidence has moved on since, and the latest override.
 CREATE VIEW claim_review AS
 SELECT c.id AS claim_id,
        d.action AS review_decision,
@@ -100,41 +125,66 @@ SELECT c.id AS claim_id,
        (SELECT o.credibility FROM review_events o
         WHERE o.claim_id = c.id AND o.credibility IS NOT NULL
         ORDER BY o.created_at DESC, o.rowid DESC LIMIT 1) AS credibility_override
-FROM claims c
+FROM analysis_queue q
+CROSS JOIN claims c ON c.id = q.claim_id
 LEFT JOIN review_events d ON d.rowid = (
     SELECT e.rowid FROM review_events e
     WHERE e.claim_id = c.id AND e.action IN ('flag', 'accept', 'reject')
     ORDER BY e.created_at DESC, e.rowid DESC LIMIT 1
 );
 
-CREATE TRIGGER review_events_apply AFTER INSERT ON review_events
-BEGIN
-    UPDATE claims
-    SET (review_decision, review_state, credibility_override) = (
-        SELECT review_decision, review_state, credibility_override
-        FROM claim_review WHERE claim_review.claim_id = claims.id
-    )
-    WHERE id = NEW.claim_id;
-
-    -- The claim itself (its rating may carry the override) and, since a reject
-    -- withdraws it as evidence and a later decision may restore it, its neighbours.
-    UPDATE claims
-    SET (status, support_groups, opposition_groups, support_appearances, best_reliability,
-         rules_credibility, credibility, credibility_by, admiralty) = (
-        SELECT status, support_groups, opposition_groups, support_appearances, best_reliability,
-               rules_credibility, credibility, credibility_by, admiralty
-        FROM claim_rating WHERE claim_rating.claim_id = claims.id
-    )
-    WHERE id = NEW.claim_id
-       OR id IN (SELECT other_claim_id FROM claim_links WHERE claim_id = NEW.claim_id);
-END;
-
 CREATE VIEW claim_appearance_summary AS
-SELECT a.claim_id,
+SELECT q.claim_id,
        -- published_from has a fixed width, so the minimum of the pair picks the earliest
        -- first possible day, then the less precise date ('2024' before '2024-01-01')
        substr(min(d.published_from || d.published), 11) AS first_seen,
        count(*) AS appearances
-FROM appearances a
+FROM analysis_queue q
+CROSS JOIN appearances a ON a.claim_id = q.claim_id
 JOIN documents d ON d.id = a.document_id
-GROUP BY a.claim_id;
+GROUP BY q.claim_id;
+
+-- INSERT INTO analysis_refresh VALUES (1): recompute the queued claims, in the order
+-- their columns depend on each other, then empty the queue.
+CREATE VIEW analysis_refresh AS SELECT NULL AS run;
+
+CREATE TRIGGER analysis_refresh_run INSTEAD OF INSERT ON analysis_refresh
+BEGIN
+    UPDATE claims SET first_seen = s.first_seen, appearances = s.appearances
+    FROM claim_appearance_summary s
+    WHERE s.claim_id = claims.id;
+
+    UPDATE claims
+    SET review_decision = r.review_decision,
+        review_state = r.review_state,
+        credibility_override = r.credibility_override
+    FROM claim_review r
+    WHERE r.claim_id = claims.id;
+
+    UPDATE claims
+    SET status = r.status,
+        support_groups = r.support_groups,
+        opposition_groups = r.opposition_groups,
+        support_appearances = r.support_appearances,
+        best_reliability = r.best_reliability,
+        rules_credibility = r.rules_credibility,
+        credibility = r.credibility,
+        credibility_by = r.credibility_by,
+        admiralty = r.admiralty
+    FROM claim_rating r
+    WHERE r.claim_id = claims.id;
+
+    DELETE FROM analysis_queue;
+END;
+
+-- A decision changes the claim's own review state and rating and, since a reject
+-- withdraws it as evidence (and a later decision may restore it), its neighbours'.
+CREATE TRIGGER review_events_apply AFTER INSERT ON review_events
+BEGIN
+    INSERT OR IGNORE INTO analysis_queue (claim_id)
+    SELECT NEW.claim_id
+    UNION SELECT to_claim_id FROM links WHERE from_claim_id = NEW.claim_id
+    UNION SELECT from_claim_id FROM links WHERE to_claim_id = NEW.claim_id;
+
+    INSERT INTO analysis_refresh VALUES (1);
+END;

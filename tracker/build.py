@@ -15,7 +15,6 @@ from .seeds import Seeds, load_seeds
 
 SEED_TABLES = ("links", "appearances", "claims", "documents", "sources", "source_types")
 FTS = {"claims": ["text"], "documents": ["title"]}
-BATCH = 5000
 
 
 @dataclasses.dataclass
@@ -119,6 +118,18 @@ def claim_rows(seeds: Seeds, fingerprints, source_types):
                 }
 
 
+def insert(db, table, rows):
+    """Stream dict rows into ``table`` with one prepared statement (no per-row schema work)."""
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
+        return
+    columns = list(first)
+    statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"
+    db.conn.execute(statement, first)
+    db.conn.executemany(statement, rows)
+
+
 def review_id(review) -> str:
     """A stable id for a hand-written review entry: a hash of its content."""
     content = json.dumps(
@@ -147,11 +158,11 @@ def write(seeds: Seeds, db_path, progress=lambda step: None) -> BuildReport:
             db["source_types"].insert_all(
                 {"code": code, "meaning": meaning} for code, meaning in SOURCE_TYPE_MEANINGS.items()
             )
-            db["sources"].insert_all(source_rows(seeds), batch_size=BATCH)
-            db["documents"].insert_all(document_rows(seeds), batch_size=BATCH)
-            db["claims"].insert_all(claim_rows(seeds, fingerprints, source_types), batch_size=BATCH)
-            db["appearances"].insert_all(appearance_rows(seeds), batch_size=BATCH)
-            db["links"].insert_all(link_rows(seeds), batch_size=BATCH)
+            insert(db, "sources", source_rows(seeds))
+            insert(db, "documents", document_rows(seeds))
+            insert(db, "claims", claim_rows(seeds, fingerprints, source_types))
+            insert(db, "appearances", appearance_rows(seeds))
+            insert(db, "links", link_rows(seeds))
             progress("adding reviews from reviews.yml")
             reviews_added = import_reviews(db, seeds.reviews, fingerprints)
             progress("computing statuses and ratings")

@@ -21,7 +21,9 @@ not be in the file. ``publish`` copies the full database into a new file with se
   hand-written review's id hashes its actor and note. They are replaced by an HMAC
   under a key drawn afresh for each publish, which keeps equal values equal (so
   staleness reads the same) but lets nobody test a guess;
-* ``source_pseudonyms`` and ``seed_files`` are not in the public file; the full-text
+* ``source_pseudonyms`` and ``seed_files`` are not in the public file, working tables
+  (``analysis_queue``) and tables this module does not know are there but empty
+  (the report names the unknown ones: decide how to publish them); the full-text
   indexes are built from the public rows, views and triggers recreated from
   ``tracker.database.DERIVED_SQL``.
 
@@ -43,6 +45,8 @@ import secrets
 import sqlite3
 import tempfile
 
+import sqlite_utils
+
 from .database import BUSY_TIMEOUT_MS, DERIVED_SQL, DERIVED_VERSION, SCHEMA_SQL, connect, write_transaction
 
 PSEUDONYM_PREFIX = "protected-"
@@ -51,6 +55,8 @@ PSEUDONYM_PREFIX = "protected-"
 TABLES = ("source_types", "sources", "documents", "claims", "appearances", "links", "review_events")
 # Tables of the full database that never reach the public file.
 NOT_PUBLISHED = ("source_pseudonyms", "seed_files")
+# Working tables, published empty (analysis.sql's queue of claims to recompute).
+PUBLISHED_EMPTY = ("analysis_queue",)
 
 # Every column that holds a source id (besides sources.id itself, appearances.via and the
 # group columns, handled below). A new foreign key to sources that is not listed here
@@ -198,9 +204,19 @@ def publish(db_path, out_path) -> PublishReport:
         raise PublishError(f"{out_path} is the full database: publish to another file")
     out_path.parent.mkdir(parents=True, exist_ok=True)
 
+    # Held open to the end, so that the last connection to close is a read-write one
+    # (it checkpoints and removes the full database's -wal, which a read-only one cannot).
+    full = connect(db_path)
+    try:
+        return _publish(full, db_path, out_path)
+    finally:
+        full.close()
+
+
+def _publish(full, db_path: pathlib.Path, out_path: pathlib.Path) -> PublishReport:
     new_pseudonyms = 0
     for _attempt in range(5):
-        new_pseudonyms += assign_pseudonyms(db_path)
+        new_pseudonyms += assign_pseudonyms(full)
         fd, name = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".tmp", dir=out_path.parent)
         os.close(fd)
         temporary = pathlib.Path(name)
@@ -221,26 +237,29 @@ def publish(db_path, out_path) -> PublishReport:
     raise PublishError("protected sources kept changing while publishing (a build running?): try again")
 
 
-def assign_pseudonyms(db_path) -> int:
+def assign_pseudonyms(db) -> int:
     """Give every protected source without a pseudonym a new random one; return how many.
 
-    One short write transaction on the full database, taken only when needed.
+    ``db``: the full database (a path, or a connection from ``tracker.database.connect``).
+    One short write transaction, taken only when some pseudonym is missing.
     """
+    if isinstance(db, (str, os.PathLike)):
+        db = connect(db)
+        try:
+            return assign_pseudonyms(db)
+        finally:
+            db.close()
     missing = (
         "FROM sources WHERE sensitivity = 'protected' "
         "AND id NOT IN (SELECT source_id FROM source_pseudonyms)"
     )
-    db = connect(db_path)
-    try:
-        if not db.execute(f"SELECT EXISTS (SELECT 1 {missing})").fetchone()[0]:
-            return 0
-        db.conn.create_function("tracker_new_pseudonym", 0, new_pseudonym)
-        with write_transaction(db):
-            return db.execute(
-                f"INSERT INTO source_pseudonyms (source_id, pseudonym) SELECT id, tracker_new_pseudonym() {missing}"
-            ).rowcount
-    finally:
-        db.close()
+    if not db.execute(f"SELECT EXISTS (SELECT 1 {missing})").fetchone()[0]:
+        return 0
+    db.conn.create_function("tracker_new_pseudonym", 0, new_pseudonym)
+    with write_transaction(db):
+        return db.execute(
+            f"INSERT INTO source_pseudonyms (source_id, pseudonym) SELECT id, tracker_new_pseudonym() {missing}"
+        ).rowcount
 
 
 def _write_public(db_path: pathlib.Path, path: pathlib.Path) -> PublishReport:
@@ -256,7 +275,7 @@ def _write_public(db_path: pathlib.Path, path: pathlib.Path) -> PublishReport:
 
         # One transaction: every read of the full database sees one snapshot.
         conn.execute("BEGIN")
-        conn.execute("CREATE TEMP TABLE pmap (source_id TEXT PRIMARY KEY, pseudonym TEXT NOT NULL UNIQUE)")
+        conn.execute("CREATE TEMP TABLE pmap (source_id TEXT PRIMARY KEY, pseudonym TEXT UNIQUE)")
         conn.execute(
             """
             INSERT INTO temp.pmap (source_id, pseudonym)
@@ -264,14 +283,9 @@ def _write_public(db_path: pathlib.Path, path: pathlib.Path) -> PublishReport:
             LEFT JOIN full.source_pseudonyms p ON p.source_id = s.id
             WHERE s.sensitivity = 'protected'
             """
-        )  # a NULL pseudonym fails NOT NULL: caught below
-    except sqlite3.IntegrityError:
-        conn.close()
-        raise _SnapshotChanged() from None
-    except BaseException:
-        conn.close()
-        raise
-    try:
+        )
+        if conn.execute("SELECT EXISTS (SELECT 1 FROM temp.pmap WHERE pseudonym IS NULL)").fetchone()[0]:
+            raise _SnapshotChanged()
         pseudonyms = dict(conn.execute("SELECT source_id, pseudonym FROM temp.pmap"))
         conn.create_function("tracker_public_group", 1, _group_mapper(pseudonyms), deterministic=True)
         key = secrets.token_bytes(32)
@@ -284,7 +298,7 @@ def _write_public(db_path: pathlib.Path, path: pathlib.Path) -> PublishReport:
             for table in ("sources", "documents", "claims", "appearances", "links", "review_events")
         }
         quotes_withheld = conn.execute(
-            "SELECT count(*) FROM full.appearances WHERE source_id IN (SELECT source_id FROM temp.pmap)"
+            "SELECT count(*) FROM full.appearances WHERE quote IS NOT NULL AND source_id IN (SELECT source_id FROM temp.pmap)"
         ).fetchone()[0]
         conn.execute("COMMIT")  # ends the read snapshot of the full database
 
@@ -293,8 +307,9 @@ def _write_public(db_path: pathlib.Path, path: pathlib.Path) -> PublishReport:
         conn.execute("BEGIN")
         for sql in indexes:
             conn.execute(sql)
-        _build_fts(conn)
-        conn.executescript(DERIVED_SQL)
+        db = sqlite_utils.Database(conn)
+        _build_fts(db)
+        db.executescript(DERIVED_SQL)  # statement by statement: no implicit COMMIT
         conn.execute(f"PRAGMA user_version = {DERIVED_VERSION}")
         problems = conn.execute("PRAGMA foreign_key_check").fetchall()
         if problems:
@@ -345,7 +360,7 @@ def _create_schema(conn):
                     f"{table}.{row[3]} refers to sources, but tracker/publish.py does not pseudonymise it: "
                     "add it to SOURCE_ID_COLUMNS"
                 )
-    left_empty = sorted(set(tables) - set(TABLES) - {"sqlite_sequence"})
+    left_empty = sorted(set(tables) - set(TABLES) - set(PUBLISHED_EMPTY) - {"sqlite_sequence"})
     return [sql for _, sql in indexes], left_empty
 
 
@@ -402,13 +417,10 @@ def _keyed(key: bytes):
     return keyed
 
 
-def _build_fts(conn):
+def _build_fts(db):
     """The same full-text indexes as a build makes, from the public rows."""
-    import sqlite_utils
-
     from .build import FTS
 
-    db = sqlite_utils.Database(conn)
     for table, columns in FTS.items():
         # enable_fts fills the index from the (public) table: the equivalent of 'rebuild'
         db[table].enable_fts(columns, create_triggers=False, replace=True)

@@ -104,6 +104,11 @@ CREATE TABLE IF NOT EXISTS source_pseudonyms (
     pseudonym TEXT NOT NULL UNIQUE
 );
 
+-- Claims whose status, rating and review state are to be recomputed (analysis.sql).
+CREATE TABLE IF NOT EXISTS analysis_queue (
+    claim_id TEXT PRIMARY KEY
+);
+
 -- One row per seed file, so that a rebuild parses only what changed.
 CREATE TABLE IF NOT EXISTS seed_files (
     path TEXT PRIMARY KEY,

@@ -1,0 +1,400 @@
+"""The public database (SPEC section 7): nothing that identifies a protected source, no
+reviewer names or notes, same tables and views, written atomically."""
+
+import copy
+import json
+import pathlib
+import re
+import sqlite3
+import threading
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+import tracker.publish as publish_module
+from tracker import review
+from tracker.build import build
+from tracker.cli import app
+from tracker.database import connect
+from tracker.publish import PublishError, publish
+
+from conftest import DOCUMENTS, ROOT, SOURCES, write_seeds
+
+PSEUDONYM = re.compile(r"^protected-[0-9a-f]{16}$")
+
+
+def rows(path, sql, params=()):
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def recomputed(path, sql):
+    """``sql`` run against a copy of the database after its analysis views have every
+    claim to work on (analysis.sql computes for the claims in analysis_queue, where it
+    has one)."""
+    source = sqlite3.connect(path)
+    copy_ = sqlite3.connect(":memory:")
+    source.backup(copy_)
+    source.close()
+    if copy_.execute("SELECT 1 FROM sqlite_master WHERE name = 'analysis_queue'").fetchone():
+        copy_.execute("INSERT INTO analysis_queue (claim_id) SELECT id FROM claims")
+    try:
+        return copy_.execute(sql).fetchall()
+    finally:
+        copy_.close()
+
+
+def public_files(out: pathlib.Path):
+    """The public file and anything SQLite may have left beside it (-wal, -journal, -shm)."""
+    return sorted(p for p in out.parent.iterdir() if p.name.startswith(out.name))
+
+
+def secrets_of(full_path):
+    """Every string the public file must not hold: each protected source's id, name,
+    notes and url, and the quotes of appearances whose origin is protected."""
+    strings = set()
+    for source in rows(full_path, "SELECT id, name, notes, url FROM sources WHERE sensitivity = 'protected'"):
+        strings.update(value for value in source if value)
+    strings.update(
+        quote
+        for (quote,) in rows(
+            full_path,
+            "SELECT quote FROM appearances WHERE quote IS NOT NULL AND source_id IN "
+            "(SELECT id FROM sources WHERE sensitivity = 'protected')",
+        )
+    )
+    return strings
+
+
+def assert_absent(out: pathlib.Path, strings):
+    """Scan every byte of the public file (and any sidecar file) for each string, as UTF-8,
+    lower-cased (the form full-text tokens take) and UTF-16 (SQLite's other text encoding)."""
+    files = public_files(out)
+    assert files == [out], f"unexpected files beside the public database: {files}"
+    for path in files:
+        data = path.read_bytes()
+        for text in strings:
+            for needle in {text, text.lower()}:
+                for encoded in (needle.encode("utf-8"), needle.encode("utf-16-le")):
+                    assert encoded not in data, f"{needle!r} found in {path.name}"
+
+
+def pseudonyms(full_path):
+    return dict(rows(full_path, "SELECT source_id, pseudonym FROM source_pseudonyms"))
+
+
+@pytest.fixture
+def out(tmp_path):
+    return tmp_path / "public" / "public.db"
+
+
+def test_protected_sources_leave_no_trace(db_path, out):
+    report = publish(db_path, out)
+    assert report.protected_sources == 3 and report.new_pseudonyms == 3
+    assert "3 protected" in str(report) and "\n" not in str(report)
+    strings = secrets_of(db_path)
+    # the fixture's own secrets, to be sure the scan looks for the right things
+    assert {"dnk-pyongyang", "Secret Pyongyang Informant", "Lives near the Ryugyong Hotel.",
+            "https://example.org/secret-contact", "dnk-hyesan", "defector-kim", "Kim Defector Witness",
+            "Left Chongjin in 2019.", "things are worse than ever", "we starved", "a villa is going up"} <= strings
+    assert_absent(out, strings)
+
+
+def test_pseudonyms_replace_ids_and_names_everywhere(db_path, out):
+    publish(db_path, out)
+    names = pseudonyms(db_path)
+    assert set(names) == {"dnk-pyongyang", "dnk-hyesan", "defector-kim"}
+    assert all(PSEUDONYM.match(p) for p in names.values())
+    assert len(set(names.values())) == 3
+
+    sources = {r[0]: r for r in rows(out, "SELECT id, name, url, notes, outlet_id, independence_group, sensitivity, type FROM sources")}
+    for real, pseudonym in names.items():
+        assert real not in sources
+        _, name, url, notes, _, group, sensitivity, _ = sources[pseudonym]
+        assert (name, url, notes, sensitivity) == (pseudonym, None, None, "protected")
+    # informants still count as their outlet's channel; a defector as itself
+    assert sources[names["dnk-pyongyang"]][4:6] == ("dailynk", "outlet:dailynk")
+    assert sources[names["defector-kim"]][5] == names["defector-kim"]
+    # public sources untouched
+    assert sources["kcna"][1:4] == ("Korean Central News Agency", "http://www.kcna.kp", "Regime voice.")
+
+    assert dict(rows(out, "SELECT id, origin_id FROM claims"))["hardship-provinces"] == names["dnk-pyongyang"]
+    appearances = rows(out, "SELECT claim_id, source_id, quote, quote_start, quote_end FROM appearances")
+    for claim_id, source_id, quote, start, end in appearances:
+        if source_id in names.values():
+            assert (quote, start, end) == (None, None, None)
+        else:
+            assert source_id in sources and not source_id.startswith("protected-") and quote
+    assert {r[1] for r in appearances} & set(names.values()) == set(names.values())
+    # the views follow the tables
+    provenance = rows(out, "SELECT source_id, source_name, quote FROM claim_provenance WHERE claim_id = 'villa-rumour'")
+    assert provenance == [(names["dnk-hyesan"], names["dnk-hyesan"], None)]
+    track = dict(rows(out, "SELECT source_id, name FROM source_track_record"))
+    assert track[names["defector-kim"]] == names["defector-kim"]
+
+
+def test_pseudonyms_are_stable_and_not_derived_from_ids(tmp_path, seeds, db_path, out):
+    publish(db_path, out)
+    first = pseudonyms(db_path)
+    first_public = rows(out, "SELECT id FROM sources ORDER BY id")
+    publish(db_path, out)
+    assert pseudonyms(db_path) == first
+    build(seeds, db_path)  # a rebuild replaces the seed tables, never the pseudonyms
+    publish(db_path, out)
+    assert pseudonyms(db_path) == first
+    assert rows(out, "SELECT id FROM sources ORDER BY id") == first_public
+    # another database built from the same seeds draws other pseudonyms: they are random,
+    # not a function of the id that a dictionary of likely ids would reverse
+    other = tmp_path / "other" / "tracker.db"
+    build(seeds, other)
+    publish(other, tmp_path / "other" / "public.db")
+    assert set(pseudonyms(other).values()).isdisjoint(first.values())
+
+
+def test_public_file_has_the_same_tables_views_and_statuses(db_path, out):
+    publish(db_path, out)
+    full_objects = set(rows(db_path, "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view')"))
+    public_objects = set(rows(out, "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view')"))
+    assert public_objects == full_objects - {("table", "source_pseudonyms"), ("table", "seed_files")}
+    for _, name in public_objects:
+        assert rows(out, f"SELECT name FROM pragma_table_info('{name}')") == rows(
+            db_path, f"SELECT name FROM pragma_table_info('{name}')"
+        ), name
+    columns = "id, status, support_groups, opposition_groups, first_seen, credibility, credibility_by, admiralty, review_state"
+    assert rows(out, f"SELECT {columns} FROM claims ORDER BY id") == rows(
+        db_path, f"SELECT {columns} FROM claims ORDER BY id"
+    )
+    # the analysis views, recomputed in the public file from pseudonymised groups, agree
+    assert recomputed(out, "SELECT claim_id, status FROM claim_rating ORDER BY claim_id") == rows(
+        db_path, "SELECT id, status FROM claims ORDER BY id"
+    )
+    assert rows(out, "SELECT id, reason FROM review_queue ORDER BY id") == rows(
+        db_path, "SELECT id, reason FROM review_queue ORDER BY id"
+    )
+    assert rows(out, "PRAGMA journal_mode") == [("delete",)]
+    assert rows(out, "PRAGMA integrity_check") == [("ok",)]
+    assert rows(out, "PRAGMA foreign_key_check") == []
+    # full-text search works, from the public rows
+    assert rows(out, "SELECT c.id FROM claims_fts JOIN claims c ON c.rowid = claims_fts.rowid "
+                     "WHERE claims_fts MATCH 'villa'") == [("villa-rumour",)]
+    assert rows(out, "SELECT count(*) FROM documents_fts WHERE documents_fts MATCH 'congress'") == [(1,)]
+
+
+def test_no_reviewer_names_or_notes(db_path, out):
+    db = connect(db_path)
+    review.record(db, "villa-rumour", "flag", "secret-reviewer", "secret note text")
+    review.record(db, "hardship-provinces", "accept", "secret-reviewer", "another secret note", credibility=2)
+    review.record(db, "kim-plan-failed", "note", "secret-reviewer", "a third secret note")
+    db.close()
+    report = publish(db_path, out)
+    assert report.review_events == 3
+    assert_absent(out, {"secret-reviewer", "secret note text", "another secret note", "a third secret note"})
+    assert rows(out, "SELECT count(*) FROM review_events WHERE actor IS NOT NULL OR note IS NOT NULL") == [(0,)]
+    assert sorted(rows(out, "SELECT claim_id, action, credibility FROM review_events")) == [
+        ("hardship-provinces", "accept", 2), ("kim-plan-failed", "note", None), ("villa-rumour", "flag", None)]
+    # ids and fingerprints are re-keyed (a content hash would let names and ids be guessed)...
+    assert set(rows(out, "SELECT id FROM review_events")).isdisjoint(rows(db_path, "SELECT id FROM review_events"))
+    assert set(rows(out, "SELECT evidence FROM claims")).isdisjoint(rows(db_path, "SELECT evidence FROM claims"))
+    # ...consistently, so the decisions read the same in both files
+    columns = "id, review_state, credibility, credibility_by, admiralty"
+    assert rows(out, f"SELECT {columns} FROM claims ORDER BY id") == rows(db_path, f"SELECT {columns} FROM claims ORDER BY id")
+    assert recomputed(out, "SELECT claim_id, review_state FROM claim_review ORDER BY claim_id") == recomputed(
+        db_path, "SELECT claim_id, review_state FROM claim_review ORDER BY claim_id"
+    )
+    assert ("villa-rumour", "flag") in recomputed(out, "SELECT claim_id, review_state FROM claim_review")
+    assert "villa-rumour" in {r[0] for r in rows(out, "SELECT id FROM review_queue")}
+
+
+def extended_world(root):
+    """The fixture world plus a protected outlet, protected ids in `via` lists and in
+    group names, and a document published by a protected source."""
+    sources = copy.deepcopy(SOURCES) + [
+        {"id": "secret-outlet", "name": "Secret Outlet Network", "type": "news_outlet", "reliability": "C",
+         "sensitivity": "protected", "notes": "Run out of Dandong.", "url": "https://example.org/secret-outlet"},
+        {"id": "relay-informant", "name": "Relay Informant Sinuiju", "type": "informant", "reliability": "C",
+         "outlet": "secret-outlet", "sensitivity": "protected"},
+        {"id": "circle-witness", "name": "Circle Witness Chongjin", "type": "defector", "reliability": "C",
+         "group": "defector-kim-circle", "sensitivity": "protected"},
+        {"id": "public-echo", "name": "Public Echo", "type": "news_outlet", "reliability": "C",
+         "group": "dnk-hyesan-echo"},
+    ]
+    documents = copy.deepcopy(DOCUMENTS)
+    documents["secret-dispatch"] = {
+        "id": "secret-dispatch", "title": "Dispatch from the border", "publisher": "secret-outlet",
+        "published": "2022-03",
+        "claims": [
+            {"id": "bridge-closed", "text": "The Sinuiju bridge was closed.", "kind": "event",
+             "source": "relay-informant", "via": ["dnk-hyesan", "dailynk", "defector-kim"],
+             "quote": "the bridge shut at dawn"},
+            {"ref": "villa-rumour", "source": "circle-witness", "quote": "saw the villa walls"},
+            {"ref": "villa-rumour", "source": "public-echo", "via": ["dnk-pyongyang"], "quote": "villa echo heard"},
+        ],
+    }
+    return write_seeds(root, sources=sources, documents=documents)
+
+
+def test_protected_ids_in_relays_outlets_groups_and_publishers(tmp_path, out):
+    full = tmp_path / "world" / "tracker.db"
+    build(extended_world(tmp_path / "world-seeds"), full)
+    publish(full, out)
+    names = pseudonyms(full)
+    assert len(names) == 6
+    assert_absent(out, secrets_of(full))
+
+    (via,) = rows(out, "SELECT via FROM appearances WHERE claim_id = 'bridge-closed'")[0]
+    assert json.loads(via) == [names["dnk-hyesan"], "dailynk", names["defector-kim"]]
+    assert json.loads(rows(out, "SELECT via FROM appearances WHERE source_id = 'public-echo'")[0][0]) == [
+        names["dnk-pyongyang"]]
+    # lists without a protected id are kept byte for byte
+    assert rows(out, "SELECT via FROM appearances WHERE claim_id = 'kim-plan-failed' AND source_id = 'rodong'") == [
+        ('["kcna"]',)]
+    sources = {r[0]: r[1:] for r in rows(out, "SELECT id, outlet_id, group_id, independence_group FROM sources")}
+    assert sources[names["relay-informant"]] == (names["secret-outlet"], None, "outlet:" + names["secret-outlet"])
+    assert sources[names["circle-witness"]][1:] == (names["defector-kim"] + "-circle",) * 2
+    assert sources["public-echo"][1:] == (names["dnk-hyesan"] + "-echo",) * 2
+    assert rows(out, "SELECT publisher_id FROM documents WHERE id = 'secret-dispatch'") == [(names["secret-outlet"],)]
+    assert rows(out, "SELECT id, status FROM claims ORDER BY id") == rows(full, "SELECT id, status FROM claims ORDER BY id")
+    assert recomputed(out, "SELECT claim_id, status, support_groups FROM claim_rating ORDER BY claim_id") == rows(
+        full, "SELECT id, status, support_groups FROM claims ORDER BY id")
+    assert rows(out, "PRAGMA foreign_key_check") == []
+
+
+def test_group_mapper_replaces_longest_ids_in_one_pass():
+    mapper = publish_module._group_mapper({"a1": "protected-00a1", "a1-b": "protected-ffff"})
+    assert mapper("a1-b-x") == "protected-ffff-x"
+    assert mapper("outlet:a1") == "outlet:protected-00a1"  # the pseudonym's own 'a1' is not replaced again
+    assert mapper(None) is None and mapper("kcna") == "kcna"
+
+
+def test_a_failed_publish_leaves_the_previous_file_unchanged(db_path, out, monkeypatch):
+    publish(db_path, out)
+    before = out.read_bytes()
+    db = connect(db_path)
+    review.record(db, "villa-rumour", "flag", "secret-reviewer", "secret note text")
+    db.close()
+
+    def broken(db):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(publish_module, "_build_fts", broken)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        publish(db_path, out)
+    assert out.read_bytes() == before
+    assert list(out.parent.iterdir()) == [out]  # the temporary file is gone
+
+
+def test_an_unwritable_destination_changes_nothing(db_path, tmp_path, out):
+    publish(db_path, out)
+    before = out.read_bytes()
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where a folder should be")
+    with pytest.raises(OSError):
+        publish(db_path, blocker / "sub" / "public.db")
+    assert blocker.read_text() == "a file where a folder should be"
+    assert out.read_bytes() == before
+    with pytest.raises(PublishError):
+        publish(db_path, db_path)
+    with pytest.raises(FileNotFoundError):
+        publish(tmp_path / "missing.db", tmp_path / "elsewhere" / "public.db")
+    assert not (tmp_path / "missing.db").exists() and not (tmp_path / "elsewhere").exists()
+
+
+def test_publish_reads_a_snapshot_while_a_reviewer_writes(db_path, out):
+    publish(db_path, out)  # pseudonyms exist from here on: publishing needs no write lock
+    writer = sqlite3.connect(db_path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute(
+        "INSERT INTO review_events (id, claim_id, actor, action, note, credibility, evidence, created_at) "
+        "SELECT 'uncommitted', id, 'a', 'flag', NULL, NULL, evidence, '2026-01-01T00:00:00Z' "
+        "FROM claims WHERE id = 'villa-rumour'"
+    )
+    try:
+        report = publish(db_path, out)  # does not wait for, nor see, the open write
+    finally:
+        writer.execute("COMMIT")
+        writer.close()
+    assert report.review_events == 0
+    assert publish(db_path, out).review_events == 1
+
+
+def test_publish_while_reviews_stream_in(db_path, out):
+    stop = threading.Event()
+    written = []
+
+    def reviewer():
+        db = connect(db_path)
+        try:
+            while not stop.is_set():
+                review.record(db, "villa-rumour", "note", "secret-reviewer", "secret note text")
+                written.append(1)
+        finally:
+            db.close()
+
+    thread = threading.Thread(target=reviewer)
+    thread.start()
+    try:
+        counts = [publish(db_path, out).review_events for _ in range(3)]
+    finally:
+        stop.set()
+        thread.join()
+    assert counts == sorted(counts) and counts[-1] <= len(written)
+    assert rows(out, "PRAGMA integrity_check") == [("ok",)]
+    assert_absent(out, {"secret-reviewer", "secret note text"})
+
+
+def test_cli_publish(db_path, out):
+    result = CliRunner().invoke(app, ["publish", "--db", str(db_path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "3 protected" in result.output
+    assert_absent(out, secrets_of(db_path))
+
+
+async def test_datasette_serves_the_public_file(db_path, tmp_path):
+    from datasette.app import Datasette
+
+    db = connect(db_path)
+    review.record(db, "villa-rumour", "flag", "secret-reviewer", "secret note text")
+    db.close()
+    public = tmp_path / "public" / "tracker.db"  # stem 'tracker': metadata.yml applies
+    publish(db_path, public)
+    metadata = yaml.safe_load((ROOT / "metadata.yml").read_text())
+    queries = metadata["databases"]["tracker"]["queries"]
+    metadata["databases"]["tracker"]["queries"] = {k: q for k, q in queries.items() if not q.get("write")}
+    ds = Datasette([str(public)], metadata=metadata)
+    names = pseudonyms(db_path)
+
+    response = await ds.client.get("/tracker/claims.json?_shape=array&_size=max")
+    assert response.status_code == 200
+    assert {c["id"] for c in response.json()} >= {"villa-rumour", "hardship-provinces"}
+
+    response = await ds.client.get("/tracker/sources.json?_shape=array")
+    assert response.status_code == 200
+    assert names["dnk-pyongyang"] in response.text
+    for secret in ("Secret Pyongyang Informant", "dnk-pyongyang", "Ryugyong", "secret-contact"):
+        assert secret not in response.text
+
+    # anonymous SQL sees only what the file holds
+    response = await ds.client.get(
+        "/tracker.json?_shape=array&sql=" + "select group_concat(name) as n, group_concat(notes) as notes from sources")
+    assert response.status_code == 200 and "Secret Pyongyang Informant" not in response.text
+    response = await ds.client.get("/tracker.json?_shape=array&sql=select actor, note from review_events")
+    assert response.json() == [{"actor": None, "note": None}]
+
+    # canned queries, search through the queue and the claim page work on the public file
+    response = await ds.client.get("/tracker/claim_trail.json?_shape=array&claim_id=hardship-provinces")
+    assert response.status_code == 200
+    trail = response.json()
+    assert {(e["origin"], e["quote"]) for e in trail if e["entry"] == "appearance"} == {
+        (names["dnk-pyongyang"], None), (names["defector-kim"], None)}
+    response = await ds.client.get("/tracker/review_queue.json?_shape=array&_search=villa")
+    assert response.status_code == 200 and [r["id"] for r in response.json()] == ["villa-rumour"]
+    response = await ds.client.get("/tracker/claims/hardship-provinces")
+    assert response.status_code == 200
+    assert "Secret Pyongyang Informant" not in response.text and "things are worse than ever" not in response.text
+    response = await ds.client.get("/tracker/claims/villa-rumour")
+    assert response.status_code == 200
+    assert "secret-reviewer" not in response.text and "secret note text" not in response.text
