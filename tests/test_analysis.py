@@ -7,22 +7,22 @@ import pytest
 import sqlite_utils
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from tracker.build import write
-from tracker.models import Document, Source
-from tracker.seeds import Seeds
+from conftest import write_seeds
+from tracker.build import build
+from tracker.models import Source
 
 # Sources by reliability letter, each its own independence group, plus:
 # two state media in one group, two informants of one outlet.
 SOURCES = [
-    Source(id=f"src-{letter.lower()}", name=f"Source {letter}", type="academic", reliability=letter)
+    {"id": f"src-{letter.lower()}", "name": f"Source {letter}", "type": "academic", "reliability": letter}
     for letter in "ABCDEF"
 ] + [
-    Source(id="src-b2", name="Another B", type="government", reliability="B"),
-    Source(id="kcna", name="KCNA", type="state_media", reliability="D", group="dprk-state-media"),
-    Source(id="rodong", name="Rodong Sinmun", type="state_media", reliability="C", group="dprk-state-media"),
-    Source(id="outlet", name="Outlet", type="news_outlet", reliability="B"),
-    Source(id="informant-1", name="Informant 1", type="informant", reliability="C", outlet="outlet"),
-    Source(id="informant-2", name="Informant 2", type="informant", reliability="C", outlet="outlet"),
+    {"id": "src-b2", "name": "Another B", "type": "government", "reliability": "B"},
+    {"id": "kcna", "name": "KCNA", "type": "state_media", "reliability": "D", "group": "dprk-state-media"},
+    {"id": "rodong", "name": "Rodong Sinmun", "type": "state_media", "reliability": "C", "group": "dprk-state-media"},
+    {"id": "outlet", "name": "Outlet", "type": "news_outlet", "reliability": "B"},
+    {"id": "informant-1", "name": "Informant 1", "type": "informant", "reliability": "C", "outlet": "outlet"},
+    {"id": "informant-2", "name": "Informant 2", "type": "informant", "reliability": "C", "outlet": "outlet"},
 ]
 
 
@@ -45,18 +45,16 @@ def seeds_of(appearances, links=(), dates=None):
         })
     for a, b, relation in links:
         documents[0]["links"].append({"from": a, "to": b, "relation": relation})
-    return Seeds(
-        sources=SOURCES,
-        documents=[(f"documents/{d['id']}.yml", Document.model_validate(d)) for d in documents],
-        reviews=[], anchors={}, warnings=[],
-    )
+    return {document["id"]: document for document in documents}
 
 
-def analyse(seeds):
+def analyse(documents):
+    """Build the documents (file names in the dict's order) and read back the claims."""
     with tempfile.TemporaryDirectory() as folder:
-        path = pathlib.Path(folder) / "t.db"
-        write(seeds, path)
-        db = sqlite_utils.Database(path)
+        folder = pathlib.Path(folder)
+        named = {f"{index:03d}-{key}": document for index, (key, document) in enumerate(documents.items())}
+        build(write_seeds(folder / "seeds", SOURCES, named), folder / "t.db")
+        db = sqlite_utils.Database(folder / "t.db")
         result = {row["id"]: row for row in db.query("SELECT * FROM claims")}
         db.close()
         return result
@@ -162,8 +160,8 @@ def test_first_seen_compares_partial_dates_by_their_first_day(dates, first_seen)
 
 # Properties over random worlds.
 
-SOURCE_IDS = [s.id for s in SOURCES if s.type.value != "news_outlet"]
-GROUP = {s.id: s.independence_group for s in SOURCES}
+SOURCE_IDS = [s["id"] for s in SOURCES if s["type"] != "news_outlet"]
+GROUP = {s["id"]: Source.model_validate(s).independence_group for s in SOURCES}
 CLAIMS = ["p", "q", "r", "s"]
 
 appearance = st.tuples(st.sampled_from(CLAIMS), st.sampled_from(SOURCE_IDS),
@@ -207,12 +205,12 @@ def test_a_new_independent_origin_never_lowers_support(world, new_source, data):
 def test_status_does_not_depend_on_the_order_of_files(world, random):
     appearances, links = world
     links = usable(appearances, links)
-    seeds = seeds_of(appearances, links)
-    shuffled = list(seeds.documents)
-    random.shuffle(shuffled)
-    reordered = Seeds(sources=seeds.sources, documents=shuffled, reviews=[], anchors={}, warnings=[])
+    documents = seeds_of(appearances, links)
+    keys = list(documents)
+    random.shuffle(keys)
+    reordered = {key: documents[key] for key in keys}
     columns = ("status", "support_groups", "opposition_groups", "credibility", "admiralty", "first_seen", "evidence")
-    first, second = analyse(seeds), analyse(reordered)
+    first, second = analyse(documents), analyse(reordered)
     assert {k: tuple(v[c] for c in columns) for k, v in first.items()} == \
            {k: tuple(v[c] for c in columns) for k, v in second.items()}
 

@@ -35,11 +35,43 @@ BEGIN
     SELECT RAISE(ABORT, 'unknown claim: review events must name an existing claim id');
 END;
 
+CREATE TRIGGER claims_fts_insert AFTER INSERT ON claims
+BEGIN
+    INSERT INTO claims_fts (rowid, text) VALUES (NEW.rowid, NEW.text);
+END;
+
+CREATE TRIGGER claims_fts_delete AFTER DELETE ON claims
+BEGIN
+    INSERT INTO claims_fts (claims_fts, rowid, text) VALUES ('delete', OLD.rowid, OLD.text);
+END;
+
+CREATE TRIGGER claims_fts_update AFTER UPDATE OF text ON claims
+BEGIN
+    INSERT INTO claims_fts (claims_fts, rowid, text) VALUES ('delete', OLD.rowid, OLD.text);
+    INSERT INTO claims_fts (rowid, text) VALUES (NEW.rowid, NEW.text);
+END;
+
+CREATE TRIGGER documents_fts_insert AFTER INSERT ON documents
+BEGIN
+    INSERT INTO documents_fts (rowid, title) VALUES (NEW.rowid, NEW.title);
+END;
+
+CREATE TRIGGER documents_fts_delete AFTER DELETE ON documents
+BEGIN
+    INSERT INTO documents_fts (documents_fts, rowid, title) VALUES ('delete', OLD.rowid, OLD.title);
+END;
+
+CREATE TRIGGER documents_fts_update AFTER UPDATE OF title ON documents
+BEGIN
+    INSERT INTO documents_fts (documents_fts, rowid, title) VALUES ('delete', OLD.rowid, OLD.title);
+    INSERT INTO documents_fts (rowid, title) VALUES (NEW.rowid, NEW.title);
+END;
+
 -- Links are symmetric: each link seen from both of its ends.
 CREATE VIEW claim_links AS
-SELECT from_claim_id AS claim_id, to_claim_id AS other_claim_id, relation, id AS link_id FROM links
+SELECT from_claim_id AS claim_id, to_claim_id AS other_claim_id, relation, note, document_id FROM links
 UNION ALL
-SELECT to_claim_id, from_claim_id, relation, id FROM links;
+SELECT to_claim_id, from_claim_id, relation, note, document_id FROM links;
 
 -- Every appearance that bears on a queued claim, with the side it is on: the claim's own
 -- appearances, and the asserting appearances of directly linked claims (from either end

@@ -1,20 +1,146 @@
-"""Write a checked seed tree into the database, in one transaction (SPEC sections 3, 4, 7).
+"""Check a seed tree and write it into the database (SPEC sections 3, 4 and 7).
 
-The seed-derived tables are replaced wholesale; ``review_events`` is never touched
-except to add the events of ``reviews.yml`` that it does not hold yet.
+1. The seed cache (``cache.py``) parses the files that changed since it last saw them;
+   ``checks.py`` checks the whole tree in SQL. Any problem: SeedError, nothing written.
+2. One write transaction replaces the rows of the documents whose files changed since
+   this database was built (all of them on a first build, or when sources.yml
+   changed), recomputes the evidence fingerprints of the claims they touch, adds the
+   events of reviews.yml it lacks, and refreshes status and rating of every claim
+   touched and of its neighbours. Readers see the old state until it commits.
+
+``review_events`` is never rewritten: events already in the database are kept.
 """
 
 import dataclasses
 import hashlib
 import json
+import pathlib
+import tempfile
 
-from . import analysis
+from . import cache, checks
 from .database import connect, write_transaction
-from .models import SOURCE_TYPE_MEANINGS, first_day
-from .seeds import Seeds, load_seeds
+from .models import SOURCE_TYPE_MEANINGS
+from .seeds import SeedError
 
-SEED_TABLES = ("links", "appearances", "claims", "documents", "sources", "source_types")
-FTS = {"claims": ["text"], "documents": ["title"]}
+SEED_TABLES = ("links", "appearances", "claims", "documents")
+
+# The seed files the database should now hold, with their content keys.
+CHANGED_FILES = """
+INSERT INTO temp.changed_files (path)
+SELECT path FROM temp.current_files c
+WHERE NOT EXISTS (SELECT 1 FROM seed_files s WHERE s.path = c.path AND s.content_key = c.content_key)
+UNION
+SELECT path FROM seed_files WHERE path NOT IN (SELECT path FROM temp.current_files)
+"""
+
+# Documents those files held before and hold now (a file may change its document id).
+CHANGED_DOCUMENTS = """
+INSERT OR IGNORE INTO temp.changed_documents (id)
+SELECT id FROM documents WHERE seed_file IN (SELECT path FROM temp.changed_files)
+UNION
+SELECT id FROM cache.documents WHERE seed_file IN (SELECT path FROM temp.changed_files)
+"""
+
+# Claims whose evidence the changed documents touch, before and after the change.
+TOUCHED_CLAIMS = """
+INSERT OR IGNORE INTO temp.touched (claim_id)
+SELECT claim_id FROM appearances WHERE document_id IN (SELECT id FROM temp.changed_documents)
+UNION SELECT id FROM claims WHERE document_id IN (SELECT id FROM temp.changed_documents)
+UNION SELECT from_claim_id FROM links WHERE document_id IN (SELECT id FROM temp.changed_documents)
+UNION SELECT to_claim_id FROM links WHERE document_id IN (SELECT id FROM temp.changed_documents)
+"""
+
+DELETE_CHANGED = {
+    "links": "DELETE FROM links WHERE document_id IN (SELECT id FROM temp.changed_documents)",
+    "appearances": "DELETE FROM appearances WHERE document_id IN (SELECT id FROM temp.changed_documents)",
+    "claims": "DELETE FROM claims WHERE document_id IN (SELECT id FROM temp.changed_documents)",
+    "documents": "DELETE FROM documents WHERE id IN (SELECT id FROM temp.changed_documents)",
+}
+
+INSERT_CHANGED = {
+    "documents": """
+        INSERT INTO documents (id, title, publisher_id, authors, published, published_from, url, text_file,
+                               sha256, notes, seed_file)
+        SELECT id, title, publisher_id, authors, published, published_from, url, text_file, sha256, notes, seed_file
+        FROM cache.documents WHERE seed_file IN (SELECT path FROM temp.changed_files)
+        ORDER BY seed_file
+    """,
+    "claims": """
+        INSERT INTO claims (id, text, kind, occurred, tags, document_id, origin_id, origin_type, evidence)
+        SELECT c.id, c.text, c.kind, c.occurred, c.tags, c.document_id, c.origin_id, s.type, ''
+        FROM cache.claims c JOIN cache.sources s ON s.id = c.origin_id
+        WHERE c.seed_file IN (SELECT path FROM temp.changed_files)
+        ORDER BY c.seed_file, c.position
+    """,
+    "appearances": """
+        INSERT INTO appearances (document_id, position, claim_id, source_id, via, quote, stance, quote_start,
+                                 quote_end, verified)
+        SELECT document_id, position, claim_id, source_id, via, quote, stance, quote_start, quote_end, verified
+        FROM cache.appearances WHERE seed_file IN (SELECT path FROM temp.changed_files)
+        ORDER BY seed_file, position
+    """,
+    "links": """
+        INSERT INTO links (document_id, position, from_claim_id, to_claim_id, relation, note)
+        SELECT document_id, position, from_claim_id, to_claim_id, relation, note
+        FROM cache.links WHERE seed_file IN (SELECT path FROM temp.changed_files)
+        ORDER BY seed_file, position
+    """,
+}
+
+REPLACE_SOURCES = (
+    "DELETE FROM sources",
+    "DELETE FROM source_types",
+    """
+    INSERT INTO sources (id, name, type, reliability, group_id, outlet_id, independence_group, url, notes, sensitivity)
+    SELECT id, name, type, reliability, group_id, outlet_id, independence_group, url, notes, sensitivity
+    FROM cache.sources ORDER BY position
+    """,
+)
+
+# The touched claims that still exist, and the claims linked to them: their support
+# (through corroborating or contradicting links) may have changed too.
+AFFECTED_CLAIMS = """
+INSERT OR IGNORE INTO temp.affected (claim_id)
+SELECT claim_id FROM temp.touched WHERE claim_id IN (SELECT id FROM claims)
+UNION SELECT l.to_claim_id FROM temp.touched t CROSS JOIN links l ON l.from_claim_id = t.claim_id
+UNION SELECT l.from_claim_id FROM temp.touched t CROSS JOIN links l ON l.to_claim_id = t.claim_id
+"""
+
+# The evidence fingerprint (SPEC section 6): the claim's appearances (document, origin,
+# stance) and the links touching it (other claim, relation). The aggregate sorts the
+# lines itself, so the order rows arrive in does not matter.
+FINGERPRINTS = """
+UPDATE claims SET evidence = f.fingerprint
+FROM (
+    SELECT claim_id, evidence_fingerprint(line) AS fingerprint
+    FROM (
+        SELECT t.claim_id, 'appearance' || char(9) || a.document_id || char(9) || a.source_id || char(9) || a.stance AS line
+        FROM temp.affected t CROSS JOIN appearances a ON a.claim_id = t.claim_id
+        UNION ALL
+        SELECT t.claim_id, 'link' || char(9) || l.to_claim_id || char(9) || l.relation
+        FROM temp.affected t CROSS JOIN links l ON l.from_claim_id = t.claim_id
+        UNION ALL
+        SELECT t.claim_id, 'link' || char(9) || l.from_claim_id || char(9) || l.relation
+        FROM temp.affected t CROSS JOIN links l ON l.to_claim_id = t.claim_id
+    )
+    GROUP BY claim_id
+) f
+WHERE f.claim_id = claims.id
+"""
+
+INSERT_REVIEW = """
+INSERT OR IGNORE INTO review_events (id, claim_id, actor, action, note, credibility, evidence, created_at)
+VALUES (:id, :claim, :actor, :action, :note, :credibility,
+        coalesce(:evidence, (SELECT evidence FROM claims WHERE id = :claim)), :at)
+"""
+
+TEMP_TABLES = """
+CREATE TEMP TABLE IF NOT EXISTS current_files (path TEXT PRIMARY KEY, content_key TEXT NOT NULL);
+CREATE TEMP TABLE IF NOT EXISTS changed_files (path TEXT PRIMARY KEY);
+CREATE TEMP TABLE IF NOT EXISTS changed_documents (id TEXT PRIMARY KEY);
+CREATE TEMP TABLE IF NOT EXISTS touched (claim_id TEXT PRIMARY KEY);
+CREATE TEMP TABLE IF NOT EXISTS affected (claim_id TEXT PRIMARY KEY);
+"""
 
 
 @dataclasses.dataclass
@@ -25,109 +151,131 @@ class BuildReport:
     appearances: int
     links: int
     reviews_added: int
+    files_parsed: int
+    documents_rewritten: int
+    claims_refreshed: int
     warnings: list
 
 
-def build(seeds_dir, db_path, texts_dir=None, progress=lambda step: None) -> BuildReport:
-    """Check ``seeds_dir``; if it is sound, replace the database's seed-derived content.
+class EvidenceFingerprint:
+    """SQL aggregate: the sha256 of the sorted lines, shortened."""
 
-    Raises SeedError (nothing written) on bad input.
+    def __init__(self):
+        self.lines = []
+
+    def step(self, line):
+        self.lines.append(line)
+
+    def finalize(self):
+        return hashlib.sha256("\n".join(sorted(self.lines)).encode()).hexdigest()[:20]
+
+
+def cache_path_for(db_path) -> pathlib.Path:
+    return pathlib.Path(str(db_path) + ".cache")
+
+
+def check(seeds_dir, texts_dir=None, cache_path=None, progress=lambda *args: None) -> cache.CacheUpdate:
+    """Check a seed tree; raise SeedError listing every problem. Writes only the cache."""
+    if cache_path is None:
+        with tempfile.TemporaryDirectory() as folder:
+            return check(seeds_dir, texts_dir, pathlib.Path(folder) / "seeds.cache", progress)
+    seeds_dir = pathlib.Path(seeds_dir)
+    update = cache.update(seeds_dir, cache_path, texts_dir, progress)
+    problems = list(update.problems)
+    if update.files is not None and (seeds_dir / cache.SOURCES_FILE).exists():
+        progress("checking the whole tree")
+        conn = cache.open_cache(cache_path)
+        try:
+            problems += checks.whole_tree(
+                conn, update.sources, update.reviews, str(seeds_dir / cache.SOURCES_FILE),
+                str(seeds_dir / cache.REVIEWS_FILE), update.already_reported)
+        finally:
+            conn.close()
+    if problems:
+        raise SeedError(problems)
+    return update
+
+
+def build(seeds_dir, db_path, texts_dir=None, progress=lambda *args: None) -> BuildReport:
+    """Check ``seeds_dir``; if it is sound, bring the database up to date with it.
+
+    Raises SeedError (and writes nothing to the database) on bad input.
     """
-    progress("reading and checking seeds")
-    seeds = load_seeds(seeds_dir, texts_dir)
-    return write(seeds, db_path, progress)
+    cache_path = cache_path_for(db_path)
+    pathlib.Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+    with cache.locked(cache_path):
+        update = check(seeds_dir, texts_dir, cache_path, progress)
+        sources_key = cache.sha256_of(pathlib.Path(seeds_dir) / cache.SOURCES_FILE)
+        return write(update, db_path, cache_path, sources_key, progress)
 
 
-def source_rows(seeds: Seeds):
-    for source in seeds.sources:
-        yield {
-            "id": source.id,
-            "name": source.name,
-            "type": source.type.value,
-            "reliability": source.reliability,
-            "group_id": source.group,
-            "outlet_id": source.outlet,
-            "independence_group": source.independence_group,
-            "url": source.url,
-            "notes": source.notes,
-            "sensitivity": source.sensitivity,
-        }
+def write(update, db_path, cache_path, sources_key, progress=lambda *args: None) -> BuildReport:
+    db = connect(db_path)
+    conn = db.conn
+    conn.create_aggregate("evidence_fingerprint", 1, EvidenceFingerprint)
+    conn.execute("ATTACH DATABASE ? AS cache", [str(cache_path)])
+    try:
+        conn.executescript(TEMP_TABLES)
+        with write_transaction(db):
+            progress("finding what changed")
+            for table in ("current_files", "changed_files", "changed_documents", "touched", "affected"):
+                conn.execute(f"DELETE FROM temp.{table}")
+            conn.executemany("INSERT INTO temp.current_files VALUES (?, ?)",
+                             [(cache.SOURCES_FILE, sources_key), *update.files.items()])
+            conn.execute(CHANGED_FILES)
+            everything = bool(conn.execute(
+                "SELECT 1 FROM temp.changed_files WHERE path = ?", [cache.SOURCES_FILE]).fetchone())
+            if everything:
+                # Sources decide every claim's independence groups: rewrite it all.
+                conn.execute("INSERT OR IGNORE INTO temp.changed_files SELECT path FROM temp.current_files")
+                conn.execute("INSERT OR IGNORE INTO temp.changed_files SELECT path FROM seed_files")
+            conn.execute(CHANGED_DOCUMENTS)
+            conn.execute(TOUCHED_CLAIMS)
 
+            progress("writing rows")
+            for table in SEED_TABLES:
+                conn.execute(DELETE_CHANGED[table])
+            if everything:
+                for statement in REPLACE_SOURCES:
+                    conn.execute(statement)
+                conn.executemany("INSERT INTO source_types (code, meaning) VALUES (?, ?)",
+                                 SOURCE_TYPE_MEANINGS.items())
+            for table in reversed(SEED_TABLES):
+                conn.execute(INSERT_CHANGED[table])
+            conn.execute(TOUCHED_CLAIMS)
+            conn.execute("DELETE FROM seed_files")
+            conn.execute("INSERT INTO seed_files (path, content_key) SELECT path, content_key FROM temp.current_files")
 
-def document_rows(seeds: Seeds):
-    for seed_file, document in seeds.documents:
-        yield {
-            "id": document.id,
-            "title": document.title,
-            "publisher_id": document.publisher,
-            "authors": json.dumps(document.authors, ensure_ascii=False),
-            "published": document.published,
-            "published_from": first_day(document.published),
-            "url": document.url,
-            "text_file": document.text,
-            "sha256": document.sha256,
-            "notes": document.notes,
-            "seed_file": seed_file,
-        }
+            progress("fingerprinting evidence")
+            conn.execute(AFFECTED_CLAIMS)
+            conn.execute(FINGERPRINTS)
 
+            progress("adding reviews from reviews.yml")
+            before = db["review_events"].count
+            conn.executemany(INSERT_REVIEW, [review_row(review) for _, review in update.reviews])
+            reviews_added = db["review_events"].count - before
 
-def appearance_rows(seeds: Seeds):
-    for _, document in seeds.documents:
-        for position, appearance in enumerate(document.claims):
-            anchor = seeds.anchors.get((document.id, position))
-            yield {
-                "claim_id": appearance.claim_id,
-                "document_id": document.id,
-                "source_id": appearance.source,
-                "via": json.dumps(appearance.via),
-                "quote": appearance.quote,
-                "stance": appearance.stance,
-                "quote_start": anchor.quote_start if anchor else None,
-                "quote_end": anchor.quote_end if anchor else None,
-                "verified": anchor.verified if anchor else 0,
-                "position": position,
-            }
+            progress("computing statuses and ratings")
+            conn.execute("INSERT OR IGNORE INTO analysis_queue (claim_id) SELECT claim_id FROM temp.affected")
+            refreshed = conn.execute("SELECT count(*) FROM analysis_queue").fetchone()[0]
+            conn.execute("INSERT INTO analysis_refresh VALUES (1)")
 
-
-def link_rows(seeds: Seeds):
-    for _, document in seeds.documents:
-        for link in document.links:
-            yield {
-                "from_claim_id": link.from_,
-                "to_claim_id": link.to,
-                "relation": link.relation,
-                "note": link.note,
-                "document_id": document.id,
-            }
-
-
-def claim_rows(seeds: Seeds, fingerprints, source_types):
-    for _, document in seeds.documents:
-        for appearance in document.claims:
-            if appearance.id:
-                yield {
-                    "id": appearance.id,
-                    "text": appearance.text,
-                    "kind": appearance.kind,
-                    "occurred": appearance.occurred,
-                    "tags": json.dumps(appearance.tags),
-                    "document_id": document.id,
-                    "origin_id": appearance.source,
-                    "origin_type": source_types[appearance.source],
-                    "evidence": fingerprints.get(appearance.id, ""),
-                }
-
-
-def insert(db, table, rows):
-    """Stream dict rows into ``table`` with one prepared statement (no per-row schema work)."""
-    rows = iter(rows)
-    first = next(rows, None)
-    if first is None:
-        return
-    columns = list(first)
-    statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"
-    db.conn.execute(statement, first)
-    db.conn.executemany(statement, rows)
+            progress("checking foreign keys")
+            problems = conn.execute("PRAGMA main.foreign_key_check").fetchall()
+            if problems:
+                raise RuntimeError(f"foreign key check failed after build: {problems[:5]}")
+            rewritten = conn.execute("SELECT count(*) FROM temp.changed_documents").fetchone()[0]
+        counts = {table: db[table].count for table in ("sources", "documents", "claims", "appearances", "links")}
+    finally:
+        db.close()
+    return BuildReport(
+        **counts,
+        reviews_added=reviews_added,
+        files_parsed=update.parsed,
+        documents_rewritten=rewritten,
+        claims_refreshed=refreshed,
+        warnings=update.warnings,
+    )
 
 
 def review_id(review) -> str:
@@ -139,74 +287,14 @@ def review_id(review) -> str:
     return "h" + hashlib.sha256(content.encode()).hexdigest()[:25]
 
 
-def write(seeds: Seeds, db_path, progress=lambda step: None) -> BuildReport:
-    fingerprints = analysis.evidence_fingerprints(
-        (
-            (a.claim_id, document.id, a.source, a.stance)
-            for _, document in seeds.documents
-            for a in document.claims
-        ),
-        ((link.from_, link.to, link.relation) for _, document in seeds.documents for link in document.links),
-    )
-    source_types = {s.id: s.type.value for s in seeds.sources}
-    db = connect(db_path)
-    try:
-        with write_transaction(db):
-            progress("replacing seed tables")
-            for table in SEED_TABLES:
-                db.execute(f"DELETE FROM {table}")
-            db["source_types"].insert_all(
-                {"code": code, "meaning": meaning} for code, meaning in SOURCE_TYPE_MEANINGS.items()
-            )
-            insert(db, "sources", source_rows(seeds))
-            insert(db, "documents", document_rows(seeds))
-            insert(db, "claims", claim_rows(seeds, fingerprints, source_types))
-            insert(db, "appearances", appearance_rows(seeds))
-            insert(db, "links", link_rows(seeds))
-            progress("adding reviews from reviews.yml")
-            reviews_added = import_reviews(db, seeds.reviews, fingerprints)
-            progress("computing statuses and ratings")
-            analysis.refresh_all(db.conn)
-            progress("indexing text for search")
-            for table, columns in FTS.items():
-                db[table].enable_fts(columns, create_triggers=False, replace=True)
-                db.execute(f"INSERT INTO {table}_fts({table}_fts) VALUES ('rebuild')")
-            problems = list(db.query("PRAGMA foreign_key_check"))
-            if problems:
-                raise RuntimeError(f"foreign key check failed after build: {problems[:5]}")
-    finally:
-        db.close()
-    return BuildReport(
-        sources=len(seeds.sources),
-        documents=len(seeds.documents),
-        claims=len(fingerprints),
-        appearances=sum(len(d.claims) for _, d in seeds.documents),
-        links=sum(len(d.links) for _, d in seeds.documents),
-        reviews_added=reviews_added,
-        warnings=seeds.warnings,
-    )
-
-
-def import_reviews(db, reviews, fingerprints) -> int:
-    """Add reviews.yml entries the database does not hold yet (matched by id)."""
-    before = db["review_events"].count
-    db.conn.executemany(
-        """
-        INSERT OR IGNORE INTO review_events (id, claim_id, actor, action, note, credibility, evidence, created_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-        """,
-        [
-            (
-                review.id or review_id(review),
-                review.claim,
-                review.actor,
-                review.action,
-                review.note,
-                review.credibility,
-                review.evidence or fingerprints.get(review.claim),
-                review.at,
-            )
-            for review in reviews
-        ],
-    )
-    return db["review_events"].count - before
+def review_row(review) -> dict:
+    return {
+        "id": review.id or review_id(review),
+        "claim": review.claim,
+        "actor": review.actor,
+        "action": review.action,
+        "note": review.note,
+        "credibility": review.credibility,
+        "evidence": review.evidence,
+        "at": review.at,
+    }

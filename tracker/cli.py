@@ -10,8 +10,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
 from . import build as build_module
-from .seeds import SeedError, load_seeds
+from .seeds import SeedError
 
 app = typer.Typer(
     help="Claim-provenance tracker: record where each claim about North Korea came from, "
@@ -39,6 +41,29 @@ def fail(problems, what="seed tree"):
     raise typer.Exit(code=1)
 
 
+class progress_bar:
+    """A rich progress display that the build reports its steps (and counts) to."""
+
+    def __init__(self):
+        self.display = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                                MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True)
+        self.task = None
+
+    def __enter__(self):
+        self.display.start()
+        self.task = self.display.add_task("starting", total=None)
+        return self
+
+    def __exit__(self, *exc):
+        self.display.stop()
+
+    def __call__(self, step, done=None, total=None):
+        self.display.update(self.task, description=step, completed=done or 0, total=total)
+
+    def stop(self):
+        self.display.stop()
+
+
 def open_db(path):
     """The built database, or a clear error (exit 1) when there is none yet."""
     from .database import open_existing
@@ -62,16 +87,18 @@ def build(seeds: pathlib.Path = SEEDS, db: pathlib.Path = DB, texts: Optional[pa
     On any problem, every problem is listed (file, line, entry, field) and the database
     is left exactly as it was. Review events already in the database are always kept.
     """
-    with err.status("building") as status:
+    with progress_bar() as progress:
         try:
-            report = build_module.build(seeds, db, texts, progress=lambda step: status.update(step))
+            report = build_module.build(seeds, db, texts, progress=progress)
         except SeedError as e:
-            status.stop()
+            progress.stop()
             fail(e.problems)
     show_warnings(report.warnings)
     out.print(
         f"Built {escape(str(db))}: {report.claims} claims, {report.appearances} appearances, "
-        f"{report.links} links, {report.documents} documents, {report.sources} sources"
+        f"{report.links} links, {report.documents} documents, {report.sources} sources "
+        f"({report.files_parsed} file(s) parsed, {report.documents_rewritten} document(s) rewritten, "
+        f"{report.claims_refreshed} claim(s) recomputed)"
         + (f"; {report.reviews_added} review event(s) added from reviews.yml" if report.reviews_added else "")
     )
 
@@ -79,14 +106,15 @@ def build(seeds: pathlib.Path = SEEDS, db: pathlib.Path = DB, texts: Optional[pa
 @app.command()
 def check(seeds: pathlib.Path = SEEDS, texts: Optional[pathlib.Path] = TEXTS):
     """Check the seeds without writing anything (exit 1 and list every problem if any)."""
-    try:
-        loaded = load_seeds(seeds, texts)
-    except SeedError as e:
-        fail(e.problems)
-    show_warnings(loaded.warnings)
-    appearances = sum(len(d.claims) for _, d in loaded.documents)
+    with progress_bar() as progress:
+        try:
+            checked = build_module.check(seeds, texts, progress=progress)
+        except SeedError as e:
+            progress.stop()
+            fail(e.problems)
+    show_warnings(checked.warnings)
     out.print(
-        f"OK: {len(loaded.sources)} sources, {len(loaded.documents)} documents, {appearances} appearances"
+        f"OK: {len(checked.sources)} sources, {len(checked.files)} documents"
         + (", quotes checked against texts" if texts else " (texts not checked: pass --texts DIR)")
     )
 

@@ -8,11 +8,10 @@ import zlib
 
 import sqlite_utils
 
-from .analysis import ANALYSIS_SQL
-
-SCHEMA_SQL = importlib.resources.files("tracker").joinpath("schema.sql").read_text()
-VIEWS_SQL = importlib.resources.files("tracker").joinpath("views.sql").read_text()
-DERIVED_SQL = ANALYSIS_SQL + VIEWS_SQL
+SQL = importlib.resources.files("tracker")
+SCHEMA_SQL = SQL.joinpath("schema.sql").read_text()
+# Views and triggers: the analysis (status, rating, review state) and the published views.
+DERIVED_SQL = SQL.joinpath("analysis.sql").read_text() + SQL.joinpath("views.sql").read_text()
 # Stored as PRAGMA user_version: views and triggers are recreated when their text changes.
 DERIVED_VERSION = zlib.crc32(DERIVED_SQL.encode()) & 0x7FFFFFFF
 

@@ -40,7 +40,11 @@ ORDER BY created_at, rowid
 """
 
 
-class UnknownClaim(ValueError):
+class ReviewError(ValueError):
+    """A review that cannot be recorded; the message says why (for the CLI to print)."""
+
+
+class UnknownClaim(ReviewError):
     pass
 
 
@@ -54,6 +58,11 @@ def utc_now() -> str:
 
 def record(db, claim_id, action, actor, note=None, credibility=None) -> dict:
     """Append one review event; it takes effect at once. Returns the event as written."""
+    # reviews.yml strips the actor when read back (models.Review.actor): store it stripped,
+    # or the export -> build -> export round trip would change the name.
+    actor = (actor or "").strip()
+    if not actor:
+        raise ReviewError("the actor (who decides) must not be blank: give --actor or set TRACKER_ACTOR")
     event = {
         "id": str(uuid.uuid4()),
         "claim_id": claim_id,

@@ -61,10 +61,12 @@ CREATE TABLE IF NOT EXISTS claims (
     credibility_override INTEGER
 );
 
+-- Keyed by (document, position in its claims list): the same seeds give the same keys,
+-- whether a build starts afresh or updates only the files that changed.
 CREATE TABLE IF NOT EXISTS appearances (
-    id INTEGER PRIMARY KEY,
-    claim_id TEXT NOT NULL REFERENCES claims(id),
     document_id TEXT NOT NULL REFERENCES documents(id),
+    position INTEGER NOT NULL,
+    claim_id TEXT NOT NULL REFERENCES claims(id),
     source_id TEXT NOT NULL REFERENCES sources(id),
     via TEXT NOT NULL,               -- JSON list of source ids, origin side first
     quote TEXT,
@@ -72,16 +74,17 @@ CREATE TABLE IF NOT EXISTS appearances (
     quote_start INTEGER,
     quote_end INTEGER,
     verified INTEGER NOT NULL CHECK (verified IN (0, 1)),
-    position INTEGER NOT NULL        -- index in its document's claims list
+    PRIMARY KEY (document_id, position)
 );
 
 CREATE TABLE IF NOT EXISTS links (
-    id INTEGER PRIMARY KEY,
+    document_id TEXT NOT NULL REFERENCES documents(id),  -- the file that records it
+    position INTEGER NOT NULL,                           -- index in its links list
     from_claim_id TEXT NOT NULL REFERENCES claims(id),
     to_claim_id TEXT NOT NULL REFERENCES claims(id),
     relation TEXT NOT NULL CHECK (relation IN ('corroborates', 'contradicts')),
     note TEXT,
-    document_id TEXT NOT NULL REFERENCES documents(id)
+    PRIMARY KEY (document_id, position)
 );
 
 -- Append-only. No foreign key to claims: an event outlives a claim removed from seeds.
@@ -109,18 +112,22 @@ CREATE TABLE IF NOT EXISTS analysis_queue (
     claim_id TEXT PRIMARY KEY
 );
 
--- One row per seed file, so that a rebuild parses only what changed.
+-- The seed files this database was built from, with their content keys, so that a
+-- rebuild rewrites only the documents whose files changed.
 CREATE TABLE IF NOT EXISTS seed_files (
     path TEXT PRIMARY KEY,
-    sha256 TEXT NOT NULL
+    content_key TEXT NOT NULL
 );
 
+-- Full-text search over claim texts and document titles, kept in step by triggers
+-- (analysis.sql) that fire only when a text changes, not on every status update.
+CREATE VIRTUAL TABLE IF NOT EXISTS claims_fts USING FTS5 (text, content=[claims]);
+CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING FTS5 (title, content=[documents]);
+
 CREATE INDEX IF NOT EXISTS appearances_claim ON appearances(claim_id, stance);
-CREATE INDEX IF NOT EXISTS appearances_document ON appearances(document_id);
 CREATE INDEX IF NOT EXISTS appearances_source ON appearances(source_id);
 CREATE INDEX IF NOT EXISTS links_from ON links(from_claim_id, relation);
 CREATE INDEX IF NOT EXISTS links_to ON links(to_claim_id, relation);
-CREATE INDEX IF NOT EXISTS links_document ON links(document_id);
 CREATE INDEX IF NOT EXISTS claims_status ON claims(status);
 CREATE INDEX IF NOT EXISTS claims_kind ON claims(kind);
 CREATE INDEX IF NOT EXISTS claims_origin_type ON claims(origin_type);

@@ -52,7 +52,7 @@ SELECT a.claim_id,
        a.verified,
        a.quote_start,
        a.quote_end,
-       a.id AS appearance_id
+       a.position
 FROM appearances a
 JOIN claims c ON c.id = a.claim_id
 JOIN documents d ON d.id = a.document_id

@@ -12,7 +12,7 @@ from datasette.utils import tilde_decode
 from ..database import BUSY_TIMEOUT_MS
 
 APPEARANCES = """
-SELECT a.id, a.document_id, d.title, d.published, d.publisher_id, p.name AS publisher_name,
+SELECT a.document_id, a.position, d.title, d.published, d.publisher_id, p.name AS publisher_name,
        a.source_id, s.name AS source_name, s.type AS source_type, s.independence_group,
        a.via, a.quote, a.stance, a.verified
 FROM appearances a
@@ -25,9 +25,8 @@ ORDER BY d.published_from, d.published, a.document_id, a.position
 
 LINKS = """
 SELECT l.relation, l.other_claim_id, c.text AS other_text, c.status AS other_status,
-       c.review_decision AS other_decision, links.note, links.document_id
+       c.review_decision AS other_decision, l.note, l.document_id
 FROM claim_links l
-JOIN links ON links.id = l.link_id
 JOIN claims c ON c.id = l.other_claim_id
 WHERE l.claim_id = :claim_id
 ORDER BY l.relation, l.other_claim_id

@@ -1,0 +1,277 @@
+"""The seed cache: every valid seed file, parsed and checked on its own, as rows.
+
+It is a SQLite file kept beside the database (``<db>.cache``). A build parses only the
+files whose content key changed since the cache last saw them (the key covers the YAML
+bytes and, with ``--texts``, the text its quotes are anchored in), on every core, and
+streams their rows in; the checks that need the whole tree then run as SQL over the
+cache (``checks.py``). Nothing here touches the database analysts read.
+"""
+
+import concurrent.futures
+import contextlib
+import dataclasses
+import fcntl
+import hashlib
+import json
+import os
+import pathlib
+import sqlite3
+
+from .models import Review, Source, first_day
+from .seeds import Problem, closest_passage, line_of, load_document, load_list
+
+CACHE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY,
+    content_key TEXT NOT NULL,
+    text_file TEXT
+);
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT, title TEXT, publisher_id TEXT, authors TEXT, published TEXT, published_from TEXT,
+    url TEXT, text_file TEXT, sha256 TEXT, notes TEXT, seed_file TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS claims (
+    id TEXT, text TEXT, kind TEXT, occurred TEXT, tags TEXT, document_id TEXT, origin_id TEXT,
+    position INTEGER, seed_file TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS appearances (
+    document_id TEXT, position INTEGER, claim_id TEXT, source_id TEXT, via TEXT, quote TEXT,
+    stance TEXT, quote_start INTEGER, quote_end INTEGER, verified INTEGER, is_ref INTEGER,
+    seed_file TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS links (
+    document_id TEXT, position INTEGER, from_claim_id TEXT, to_claim_id TEXT, relation TEXT,
+    note TEXT, seed_file TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sources (
+    id TEXT PRIMARY KEY, name TEXT, type TEXT, reliability TEXT, group_id TEXT, outlet_id TEXT,
+    independence_group TEXT, url TEXT, notes TEXT, sensitivity TEXT, position INTEGER
+);
+CREATE INDEX IF NOT EXISTS documents_file ON documents(seed_file);
+CREATE INDEX IF NOT EXISTS documents_id ON documents(id);
+CREATE INDEX IF NOT EXISTS claims_file ON claims(seed_file);
+CREATE INDEX IF NOT EXISTS claims_id ON claims(id);
+CREATE INDEX IF NOT EXISTS appearances_file ON appearances(seed_file);
+CREATE INDEX IF NOT EXISTS appearances_claim ON appearances(claim_id);
+CREATE INDEX IF NOT EXISTS links_file ON links(seed_file);
+"""
+
+# Bump when the rows a file turns into change shape: the whole cache is then rebuilt.
+CACHE_VERSION = 1
+FILE_TABLES = ("documents", "claims", "appearances", "links")
+SOURCES_FILE = "sources.yml"
+REVIEWS_FILE = "reviews.yml"
+
+
+@dataclasses.dataclass
+class CacheUpdate:
+    sources: list  # [(index in sources.yml, Source)]
+    reviews: list  # [(index in reviews.yml, Review)]
+    files: dict  # seed file (as shown) -> content key, for every valid file
+    problems: list
+    warnings: list
+    already_reported: set  # ids of entries that failed on their own
+    parsed: int  # document files parsed this time (the rest came from the cache)
+
+
+@contextlib.contextmanager
+def locked(cache_path):
+    """One build at a time per cache: two builds of one database take turns."""
+    with open(str(cache_path) + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def open_cache(path) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = OFF")  # a cache: a crash costs a re-parse, nothing more
+    if conn.execute("PRAGMA user_version").fetchone()[0] != CACHE_VERSION:
+        for table in ("files",) + FILE_TABLES + ("sources",):
+            conn.execute(f"DROP TABLE IF EXISTS {table}")
+        conn.executescript(CACHE_SCHEMA + f"PRAGMA user_version = {CACHE_VERSION};")
+    return conn
+
+
+def sha256_of(path: pathlib.Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def content_key(yaml_sha: str, texts_dir, text_file) -> str:
+    """What a document's rows depend on: its YAML, and the text its quotes are anchored in."""
+    if texts_dir is None:
+        return f"{yaml_sha}:no-texts"
+    if not text_file:
+        return f"{yaml_sha}:texts"
+    text_path = pathlib.Path(texts_dir) / text_file
+    return f"{yaml_sha}:{sha256_of(text_path) if text_path.is_file() else 'missing'}"
+
+
+def document_files(seeds_dir: pathlib.Path):
+    folder = seeds_dir / "documents"
+    return sorted(list(folder.glob("*.yml")) + list(folder.glob("*.yaml")))
+
+
+def update(seeds_dir, cache_path, texts_dir=None, progress=lambda step, done=None, total=None: None) -> CacheUpdate:
+    """Bring the cache up to date with ``seeds_dir``; report what is wrong file by file."""
+    seeds_dir = pathlib.Path(seeds_dir)
+    conn = open_cache(cache_path)
+    problems, warnings, already_reported = [], [], set()
+
+    progress("reading sources.yml")
+    sources_path = seeds_dir / SOURCES_FILE
+    if not sources_path.exists():
+        conn.close()
+        return CacheUpdate([], [], {}, [Problem(str(sources_path), "missing: every seed tree needs sources.yml")],
+                           [], set(), 0)
+    source_items, found, invalid = load_list(sources_path, str(sources_path), Source, "sources")
+    problems += found
+    already_reported |= invalid
+    reviews_path = seeds_dir / REVIEWS_FILE
+    review_items = []
+    if reviews_path.exists():
+        review_items, found, _ = load_list(reviews_path, str(reviews_path), Review, "reviews")
+        problems += found
+
+    with conn:
+        conn.execute("DELETE FROM sources")
+        conn.executemany(
+            "INSERT OR IGNORE INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(s.id, s.name, s.type.value, s.reliability, s.group, s.outlet, s.independence_group, s.url,
+              s.notes, s.sensitivity, index) for index, s in source_items],
+        )
+
+    progress("looking for changed documents")
+    cached = {path: (key, text_file) for path, key, text_file in conn.execute("SELECT * FROM files")}
+    files, to_parse = {}, []
+    for path in document_files(seeds_dir):
+        shown = str(path)
+        old = cached.pop(shown, None)
+        yaml_sha = sha256_of(path)
+        if old and old[0] == content_key(yaml_sha, texts_dir, old[1]):
+            files[shown] = old[0]
+        else:
+            to_parse.append((str(path), shown, yaml_sha, None if texts_dir is None else str(texts_dir)))
+
+    with conn:
+        for shown in list(cached) + [item[1] for item in to_parse]:
+            forget(conn, shown)
+        for index, parsed in enumerate(parse_all(to_parse)):
+            if index % 500 == 0:
+                progress("parsing changed documents", index, len(to_parse))
+            problems += parsed["problems"]
+            warnings += parsed["warnings"]
+            already_reported |= parsed["defined"]
+            if parsed["problems"]:
+                continue
+            store(conn, parsed)
+            files[parsed["shown"]] = parsed["key"]
+    conn.close()
+    return CacheUpdate(
+        sources=source_items,
+        reviews=review_items,
+        files=files,
+        problems=problems,
+        warnings=warnings,
+        already_reported=already_reported,
+        parsed=len(to_parse),
+    )
+
+
+def forget(conn, shown):
+    conn.execute("DELETE FROM files WHERE path = ?", [shown])
+    for table in FILE_TABLES:
+        conn.execute(f"DELETE FROM {table} WHERE seed_file = ?", [shown])
+
+
+def store(conn, parsed):
+    conn.execute("INSERT INTO files VALUES (?, ?, ?)", [parsed["shown"], parsed["key"], parsed["text_file"]])
+    conn.execute("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", parsed["document"])
+    conn.executemany("INSERT INTO claims VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", parsed["claims"])
+    conn.executemany("INSERT INTO appearances VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", parsed["appearances"])
+    conn.executemany("INSERT INTO links VALUES (?, ?, ?, ?, ?, ?, ?)", parsed["links"])
+
+
+def parse_all(work):
+    """Parse files on every core (YAML parsing is most of a cold build); yields in order."""
+    workers = min(os.cpu_count() or 1, 8)
+    if workers < 2 or len(work) < 200:
+        yield from map(parse_file, work)
+        return
+    with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
+        yield from pool.map(parse_file, work, chunksize=64)
+
+
+def parse_file(item):
+    """One document file -> its rows (plain tuples), problems and warnings."""
+    path, shown, yaml_sha, texts_dir = item
+    path = pathlib.Path(path)
+    document, problems, defined = load_document(path, shown)
+    result = {"shown": shown, "problems": problems, "warnings": [], "defined": defined,
+              "key": None, "text_file": None}
+    if document is None:
+        return result
+    result["text_file"] = document.text
+    result["key"] = content_key(yaml_sha, texts_dir, document.text)
+    anchors = {}
+    if texts_dir is not None and document.text:
+        found, result["warnings"] = anchor_quotes(path, shown, document, pathlib.Path(texts_dir), anchors)
+        problems += found
+    result["document"] = (
+        document.id, document.title, document.publisher, json.dumps(document.authors, ensure_ascii=False),
+        document.published, first_day(document.published), document.url, document.text, document.sha256,
+        document.notes, shown,
+    )
+    result["claims"] = [
+        (a.id, a.text, a.kind, a.occurred, json.dumps(a.tags), document.id, a.source, position, shown)
+        for position, a in enumerate(document.claims) if a.id
+    ]
+    result["appearances"] = [
+        (document.id, position, a.claim_id, a.source, json.dumps(a.via), a.quote, a.stance,
+         *anchors.get(position, (None, None, 0)), 1 if a.ref else 0, shown)
+        for position, a in enumerate(document.claims)
+    ]
+    result["links"] = [
+        (document.id, position, link.from_, link.to, link.relation, link.note, shown)
+        for position, link in enumerate(document.links)
+    ]
+    return result
+
+
+def anchor_quotes(path, shown, document, texts_dir, anchors):
+    """Find each quote verbatim in the document's text: position -> (start, end, 1)."""
+    problems, warnings = [], []
+    text_path = texts_dir / document.text
+    entry = f"document {document.id}"
+    if not text_path.is_file():
+        return [Problem(shown, f"text file {document.text!r} not found in {texts_dir}",
+                        line=line_of(path, ("text",)), entry=entry, field="text")], []
+    raw = text_path.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    if document.sha256 and digest != document.sha256:
+        return [Problem(shown, f"sha256 of {text_path} is {digest}, not the recorded value: "
+                        "the text changed, or the wrong file is named",
+                        line=line_of(path, ("sha256",)), entry=entry, field="sha256")], []
+    text = raw.decode("utf-8")
+    for position, appearance in enumerate(document.claims):
+        if appearance.quote is None:
+            continue
+        entry = f"claims[{position}] ({'id' if appearance.id else 'ref'} {appearance.claim_id})"
+        start = text.find(appearance.quote)
+        if start < 0:
+            problems.append(Problem(
+                shown, f"quote not found verbatim in {document.text}; closest passage: "
+                f"{closest_passage(appearance.quote, text)!r}",
+                line=line_of(path, ("claims", position, "quote")), entry=entry, field="quote"))
+            continue
+        count = text.count(appearance.quote)
+        if count > 1:
+            warnings.append(Problem(
+                shown, f"quote occurs {count} times in {document.text}; the first occurrence is anchored",
+                line=line_of(path, ("claims", position, "quote")), entry=entry, field="quote"))
+        anchors[position] = (start, start + len(appearance.quote), 1)
+    return problems, warnings
+

@@ -1,0 +1,140 @@
+"""The seed rules that need the whole tree (SPEC section 3), as SQL over the seed cache.
+
+Each query returns one row per problem: the seed file, the path to the offending node
+in it (for the line number), the entry, the field, the message, and the name it found
+unknown (so that an entry that already failed on its own is not reported twice).
+"""
+
+import json
+import pathlib
+
+from .seeds import Problem, line_of
+
+DUPLICATE_DOCUMENTS = """
+SELECT d.seed_file, json_array('id') AS loc, 'document ' || d.id AS entry, 'id' AS field,
+       'duplicate document id ' || quote(d.id) || ' (also in '
+       || (SELECT min(o.seed_file) FROM documents o WHERE o.id = d.id AND o.seed_file != d.seed_file)
+       || ')' AS message,
+       NULL AS name
+FROM documents d
+WHERE d.id IN (SELECT id FROM documents GROUP BY id HAVING count(*) > 1)
+"""
+
+CLAIMS_DEFINED_TWICE = """
+SELECT c.seed_file, json_array('claims', c.position, 'id'), 'claims[' || c.position || '] (id ' || c.id || ')', 'id',
+       'claim ' || quote(c.id) || ' is defined twice (also in '
+       || (SELECT min(o.seed_file) FROM claims o WHERE o.id = c.id AND o.rowid != c.rowid)
+       || '); define it once and use ''ref'' elsewhere',
+       NULL
+FROM claims c
+WHERE c.id IN (SELECT id FROM claims GROUP BY id HAVING count(*) > 1)
+"""
+
+UNKNOWN_REFS = """
+SELECT a.seed_file, json_array('claims', a.position, 'ref'), 'claims[' || a.position || '] (ref ' || a.claim_id || ')',
+       'ref', 'unknown claim ' || quote(a.claim_id) || ': no document defines it with ''id'' and ''text''',
+       a.claim_id
+FROM appearances a
+WHERE a.is_ref AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.id = a.claim_id)
+"""
+
+UNKNOWN_ORIGINS = """
+SELECT a.seed_file, json_array('claims', a.position, 'source'),
+       'claims[' || a.position || '] (' || CASE a.is_ref WHEN 1 THEN 'ref ' ELSE 'id ' END || a.claim_id || ')',
+       'source', 'unknown source ' || quote(a.source_id) || ': add it to sources.yml or fix the id', a.source_id
+FROM appearances a
+WHERE NOT EXISTS (SELECT 1 FROM sources s WHERE s.id = a.source_id)
+"""
+
+UNKNOWN_RELAYS = """
+SELECT a.seed_file, json_array('claims', a.position, 'via', v.key),
+       'claims[' || a.position || '] (' || CASE a.is_ref WHEN 1 THEN 'ref ' ELSE 'id ' END || a.claim_id || ')',
+       'via[' || v.key || ']', 'unknown source ' || quote(v.value) || ': add it to sources.yml or fix the id', v.value
+FROM appearances a, json_each(a.via) v
+WHERE a.via != '[]' AND NOT EXISTS (SELECT 1 FROM sources s WHERE s.id = v.value)
+"""
+
+UNKNOWN_PUBLISHERS = """
+SELECT d.seed_file, json_array('publisher'), 'document ' || d.id, 'publisher',
+       'unknown source ' || quote(d.publisher_id) || ': add it to sources.yml or fix the id', d.publisher_id
+FROM documents d
+WHERE NOT EXISTS (SELECT 1 FROM sources s WHERE s.id = d.publisher_id)
+"""
+
+UNKNOWN_LINK_ENDS = """
+SELECT l.seed_file, json_array('links', l.position, e.field),
+       'links[' || l.position || '] (' || l.from_claim_id || ' -> ' || l.to_claim_id || ')', e.field,
+       'unknown claim ' || quote(e.claim_id), e.claim_id
+FROM links l
+JOIN (SELECT rowid AS link, 'from' AS field, from_claim_id AS claim_id FROM links
+      UNION ALL SELECT rowid, 'to', to_claim_id FROM links) e ON e.link = l.rowid
+WHERE NOT EXISTS (SELECT 1 FROM claims c WHERE c.id = e.claim_id)
+"""
+
+# Links are symmetric: A-B and B-A are one link, wherever each is recorded. The first
+# (by file, then position) stands; every later one is the duplicate.
+DUPLICATE_LINKS = """
+WITH ordered AS (
+    SELECT seed_file, position, from_claim_id, to_claim_id,
+           min(from_claim_id, to_claim_id) AS a, max(from_claim_id, to_claim_id) AS b,
+           row_number() OVER (PARTITION BY min(from_claim_id, to_claim_id), max(from_claim_id, to_claim_id)
+                              ORDER BY seed_file, position) AS n,
+           first_value(seed_file || ' links[' || position || ']') OVER (
+               PARTITION BY min(from_claim_id, to_claim_id), max(from_claim_id, to_claim_id)
+               ORDER BY seed_file, position) AS first
+    FROM links
+)
+SELECT seed_file, json_array('links', position), 'links[' || position || '] (' || from_claim_id || ' -> ' || to_claim_id || ')',
+       NULL, 'duplicate link: ' || a || ' and ' || b || ' are already linked in ' || first || ' (links are symmetric)',
+       NULL
+FROM ordered
+WHERE n > 1
+"""
+
+ALL = (DUPLICATE_DOCUMENTS, CLAIMS_DEFINED_TWICE, UNKNOWN_REFS, UNKNOWN_ORIGINS, UNKNOWN_RELAYS,
+       UNKNOWN_PUBLISHERS, UNKNOWN_LINK_ENDS, DUPLICATE_LINKS)
+
+
+def whole_tree(conn, sources, reviews, sources_file, reviews_file, already_reported):
+    """Every cross-file problem: SQL over the cache, plus sources and reviews (small)."""
+    problems = []
+    for query in ALL:
+        for seed_file, loc, entry, field, message, name in conn.execute(query):
+            if name is not None and name in already_reported:
+                continue
+            problems.append(Problem(seed_file, message, line=line_of(pathlib.Path(seed_file), json.loads(loc)),
+                                    entry=entry, field=field))
+
+    sources_path = pathlib.Path(sources_file)
+    first_index = {}
+    for index, source in sources:
+        if source.id in first_index:
+            problems.append(Problem(
+                sources_file, f"duplicate source id {source.id!r} (first defined as sources[{first_index[source.id]}])",
+                line=line_of(sources_path, (index, "id")), entry=f"sources[{index}] (id {source.id})", field="id"))
+        first_index.setdefault(source.id, index)
+    for index, source in sources:
+        if source.outlet and source.outlet not in first_index and source.outlet not in already_reported:
+            problems.append(Problem(
+                sources_file, f"unknown source {source.outlet!r}: add it to sources.yml or fix the id",
+                line=line_of(sources_path, (index, "outlet")), entry=f"sources[{index}] (id {source.id})",
+                field="outlet"))
+
+    if reviews:
+        claimed = {review.claim for _, review in reviews}
+        known = set()
+        for chunk in _chunks(sorted(claimed), 500):
+            known |= {row[0] for row in conn.execute(
+                f"SELECT id FROM claims WHERE id IN ({', '.join('?' * len(chunk))})", chunk)}
+        reviews_path = pathlib.Path(reviews_file)
+        for index, review in reviews:
+            if review.claim not in known and review.claim not in already_reported:
+                problems.append(Problem(
+                    reviews_file, f"unknown claim {review.claim!r}", line=line_of(reviews_path, (index, "claim")),
+                    entry=f"reviews[{index}] (claim {review.claim})", field="claim"))
+    return problems
+
+
+def _chunks(items, size):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
