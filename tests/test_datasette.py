@@ -113,3 +113,44 @@ async def test_public_serving_is_read_only(db_path):
                                     cookies={"ds_actor": cookie})
     assert response.status_code in (403, 404)
     assert (await ds.client.get("/tracker/claims.json")).status_code == 200
+
+
+REAL_COUNTS = {
+    "claims": "SELECT {facet} AS value, count(*) AS count FROM claims WHERE {facet} IS NOT NULL GROUP BY 1",
+    "review_queue": "SELECT {facet} AS value, count(*) AS count FROM review_queue WHERE {facet} IS NOT NULL GROUP BY 1",
+}
+
+
+@pytest.mark.parametrize("table, facets", [
+    ("claims", ["status", "kind", "origin_type", "credibility"]),
+    ("review_queue", ["status", "kind", "origin_type"]),
+])
+async def test_unfiltered_counts_come_from_facet_counts_and_match_the_rows(db_path, table, facets):
+    from tracker.database import connect
+    from tracker.review import record
+
+    db = connect(db_path)
+    record(db, "rations-cut", "reject", "analyst-1")  # market-crackdown loses its corroboration
+    record(db, "villa-rumour", "accept", "analyst-1")  # leaves the queue
+    record(db, "hardship-provinces", "flag", "analyst-1")  # joins it
+    expected = {f: {r["value"]: r["count"] for r in db.query(REAL_COUNTS[table].format(facet=f))} for f in facets}
+    total = db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    db.close()
+
+    ds = make_datasette(db_path)
+    query = "&".join(f"_facet={f}" for f in facets)
+    data = await get_json(ds, f"/tracker/{table}.json?{query}")
+    assert data["filtered_table_rows_count"] == total
+    got = {f: {r["value"]: r["count"] for r in data["facet_results"][f]["results"]} for f in facets}
+    assert got == expected
+    # the counts really are read from facet_counts: tamper with them and the page follows
+    import sqlite3
+    conn = sqlite3.connect(db_path)
+    conn.execute("UPDATE facet_counts SET count = count + 1000 WHERE name = ? AND facet = ''", [table])
+    conn.commit()
+    conn.close()
+    data = await get_json(ds, f"/tracker/{table}.json")
+    assert data["filtered_table_rows_count"] == total + 1000
+    # a filtered page counts the rows themselves
+    data = await get_json(ds, f"/tracker/{table}.json?status=uncorroborated&_facet=status")
+    assert data["filtered_table_rows_count"] == expected["status"].get("uncorroborated", 0)

@@ -144,6 +144,30 @@ FROM (
 ) r
 JOIN claims c ON c.id = r.claim_id;
 
+-- The review queue (SPEC section 6): every claim whose latest decision is a flag, and
+-- every uncorroborated, circular or contested claim unless its latest decision is a
+-- current (not stale) accept or reject. Null when the claim is not in the queue.
+CREATE VIEW claim_queue AS
+SELECT r.*,
+       CASE
+           WHEN c.review_decision = 'flag' THEN 'flagged by a reviewer'
+           WHEN r.status = 'corroborated' THEN NULL
+           WHEN c.review_decision IN ('accept', 'reject') AND c.review_state = c.review_decision THEN NULL
+           WHEN r.status = 'contested' THEN
+               'contested: opposed by ' || r.opposition_groups || ' independent origin(s), supported by '
+               || r.support_groups
+           WHEN r.status = 'circular' THEN
+               'circular: ' || r.support_appearances || ' supporting appearances all trace to one origin'
+           ELSE 'uncorroborated: rests on a single appearance'
+       END
+       || CASE
+           WHEN c.review_decision IN ('accept', 'reject') AND c.review_state != c.review_decision
+           THEN '; the evidence changed since it was last ' || c.review_decision || 'ed'
+           ELSE ''
+       END AS queue_reason
+FROM claim_rating r
+JOIN claims c ON c.id = r.claim_id;
+
 -- A queued claim's latest decision (flag, accept or reject; latest by created_at, then
 -- by order of writing), whether its evidence has moved on since, and the latest override.
 CREATE VIEW claim_review AS
@@ -202,8 +226,9 @@ BEGIN
         rules_credibility = r.rules_credibility,
         credibility = r.credibility,
         credibility_by = r.credibility_by,
-        admiralty = r.admiralty
-    FROM claim_rating r
+        admiralty = r.admiralty,
+        queue_reason = r.queue_reason
+    FROM claim_queue r
     WHERE r.claim_id = claims.id;
 
     DELETE FROM analysis_queue;
@@ -219,4 +244,51 @@ BEGIN
     UNION SELECT from_claim_id FROM links WHERE to_claim_id = NEW.claim_id;
 
     INSERT INTO analysis_refresh VALUES (1);
+END;
+
+-- Counts for Datasette's unfiltered pages. Each change to a claim inserts its old
+-- values with sign -1 and its new ones with +1 into claim_count_changes, whose trigger
+-- spreads them over facet_counts; null values are not counted (Datasette's facets
+-- skip them too).
+CREATE VIEW claim_count_changes AS
+SELECT NULL AS sign, NULL AS status, NULL AS kind, NULL AS origin_type, NULL AS credibility, NULL AS queued;
+
+CREATE TRIGGER claim_count_changes_apply INSTEAD OF INSERT ON claim_count_changes
+BEGIN
+    INSERT INTO facet_counts (name, facet, value, count)
+    SELECT name, facet, value, NEW.sign FROM (
+        SELECT 'claims' AS name, '' AS facet, '' AS value
+        UNION ALL SELECT 'claims', 'status', NEW.status
+        UNION ALL SELECT 'claims', 'kind', NEW.kind
+        UNION ALL SELECT 'claims', 'origin_type', NEW.origin_type
+        UNION ALL SELECT 'claims', 'credibility', NEW.credibility
+        UNION ALL SELECT 'review_queue', '', '' WHERE NEW.queued
+        UNION ALL SELECT 'review_queue', 'status', NEW.status WHERE NEW.queued
+        UNION ALL SELECT 'review_queue', 'kind', NEW.kind WHERE NEW.queued
+        UNION ALL SELECT 'review_queue', 'origin_type', NEW.origin_type WHERE NEW.queued
+    )
+    WHERE value IS NOT NULL
+    ON CONFLICT (name, facet, value) DO UPDATE SET count = count + excluded.count;
+END;
+
+CREATE TRIGGER claims_count_insert AFTER INSERT ON claims
+BEGIN
+    INSERT INTO claim_count_changes
+    VALUES (1, NEW.status, NEW.kind, NEW.origin_type, NEW.credibility, NEW.queue_reason IS NOT NULL);
+END;
+
+CREATE TRIGGER claims_count_delete AFTER DELETE ON claims
+BEGIN
+    INSERT INTO claim_count_changes
+    VALUES (-1, OLD.status, OLD.kind, OLD.origin_type, OLD.credibility, OLD.queue_reason IS NOT NULL);
+END;
+
+CREATE TRIGGER claims_count_update AFTER UPDATE OF status, kind, origin_type, credibility, queue_reason ON claims
+WHEN OLD.status IS NOT NEW.status OR OLD.kind IS NOT NEW.kind OR OLD.origin_type IS NOT NEW.origin_type
+     OR OLD.credibility IS NOT NEW.credibility OR (OLD.queue_reason IS NULL) != (NEW.queue_reason IS NULL)
+BEGIN
+    INSERT INTO claim_count_changes
+    VALUES (-1, OLD.status, OLD.kind, OLD.origin_type, OLD.credibility, OLD.queue_reason IS NOT NULL);
+    INSERT INTO claim_count_changes
+    VALUES (1, NEW.status, NEW.kind, NEW.origin_type, NEW.credibility, NEW.queue_reason IS NOT NULL);
 END;

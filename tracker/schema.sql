@@ -58,7 +58,8 @@ CREATE TABLE IF NOT EXISTS claims (
     admiralty TEXT,
     review_decision TEXT,             -- latest flag/accept/reject, or null
     review_state TEXT,               -- review_decision, with ' (stale)' when evidence moved on
-    credibility_override INTEGER
+    credibility_override INTEGER,
+    queue_reason TEXT                -- why it is in the review queue; null when it is not
 );
 
 -- Keyed by (document, position in its claims list): the same seeds give the same keys,
@@ -112,6 +113,17 @@ CREATE TABLE IF NOT EXISTS analysis_queue (
     claim_id TEXT PRIMARY KEY
 );
 
+-- Row counts and facet counts of claims and of the review queue, kept by triggers
+-- (analysis.sql), so that Datasette's unfiltered pages count without scanning
+-- (plugin/__init__.py). facet '' holds the total.
+CREATE TABLE IF NOT EXISTS facet_counts (
+    name TEXT NOT NULL,
+    facet TEXT NOT NULL,
+    value NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (name, facet, value)
+);
+
 -- The seed files this database was built from, with their content keys, so that a
 -- rebuild rewrites only the documents whose files changed.
 CREATE TABLE IF NOT EXISTS seed_files (
@@ -136,6 +148,7 @@ CREATE INDEX IF NOT EXISTS claims_credibility ON claims(credibility);
 CREATE INDEX IF NOT EXISTS claims_document ON claims(document_id);
 CREATE INDEX IF NOT EXISTS claims_first_seen ON claims(first_seen);
 CREATE INDEX IF NOT EXISTS claims_review_decision ON claims(review_decision);
+CREATE INDEX IF NOT EXISTS claims_queued ON claims(status) WHERE queue_reason IS NOT NULL;
 CREATE INDEX IF NOT EXISTS documents_publisher ON documents(publisher_id);
 CREATE INDEX IF NOT EXISTS documents_published ON documents(published_from);
 CREATE INDEX IF NOT EXISTS sources_type ON sources(type);

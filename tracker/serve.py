@@ -34,12 +34,17 @@ def load_metadata(public: bool = False, path: pathlib.Path = METADATA) -> dict:
     return metadata
 
 
+# Suggested facets cost one query per column on every table page, a scan of the whole
+# table each at a million claims; metadata.yml names the useful facets instead.
+SETTINGS = {"suggest_facets": False}
+
+
 def make_datasette(db_path, public: bool = False, metadata: dict | None = None, **settings) -> Datasette:
     """A Datasette instance serving ``db_path`` as 'tracker' (immutable when public)."""
     datasette = Datasette(
         metadata=copy.deepcopy(metadata) if metadata is not None else load_metadata(public),
         secret=os.environ.get("DATASETTE_SECRET"),
-        settings=settings or None,
+        settings={**SETTINGS, **settings},
     )
     datasette.add_database(Database(datasette, path=str(db_path), is_mutable=not public), name="tracker")
     return datasette

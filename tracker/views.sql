@@ -1,25 +1,11 @@
 -- The views SQL users and the Datasette pages rely on (SPEC section 7).
 
--- Claims waiting for a reviewer, and why. A current accept or reject takes a claim out;
--- one that went stale (its evidence changed since) puts it back.
+-- Claims waiting for a reviewer, and why (claims.queue_reason, kept by analysis.sql).
 CREATE VIEW review_queue AS
 SELECT c.id,
        c.text,
        c.status,
-       CASE
-           WHEN c.review_decision = 'flag' THEN 'flagged by a reviewer'
-           WHEN c.status = 'contested' THEN
-               'contested: opposed by ' || c.opposition_groups || ' independent origin(s), supported by '
-               || c.support_groups
-           WHEN c.status = 'circular' THEN
-               'circular: ' || c.support_appearances || ' supporting appearances all trace to one origin'
-           ELSE 'uncorroborated: rests on a single appearance'
-       END
-       || CASE
-           WHEN c.review_decision IN ('accept', 'reject') AND c.review_state != c.review_decision
-           THEN '; the evidence changed since it was last ' || c.review_decision || 'ed'
-           ELSE ''
-       END AS reason,
+       c.queue_reason AS reason,
        c.first_seen,
        c.admiralty,
        c.credibility,
@@ -30,9 +16,7 @@ SELECT c.id,
        c.appearances,
        c.rowid AS fts_rowid  -- lets Datasette search the queue through claims_fts
 FROM claims c
-WHERE c.review_decision = 'flag'
-   OR (c.status IN ('uncorroborated', 'circular', 'contested')
-       AND NOT coalesce(c.review_decision IN ('accept', 'reject') AND c.review_state = c.review_decision, 0));
+WHERE c.queue_reason IS NOT NULL;
 
 -- One row per appearance: who asserted the claim, where, and through whom.
 CREATE VIEW claim_provenance AS
