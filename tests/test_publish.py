@@ -398,3 +398,19 @@ async def test_datasette_serves_the_public_file(db_path, tmp_path):
     response = await ds.client.get("/tracker/claims/villa-rumour")
     assert response.status_code == 200
     assert "secret-reviewer" not in response.text and "secret note text" not in response.text
+
+
+
+async def test_public_counts_match_the_public_rows(tmp_path, db_path):
+    from tracker.serve import make_datasette
+
+    out = tmp_path / "public.db"
+    publish(db_path, out)
+    ds = make_datasette(out, public=True)
+    data = (await ds.client.get("/tracker/review_queue.json?_facet=status")).json()
+    conn = sqlite3.connect(out)
+    expected = dict(conn.execute("SELECT status, count(*) FROM review_queue GROUP BY status").fetchall())
+    total = conn.execute("SELECT count(*) FROM review_queue").fetchone()[0]
+    conn.close()
+    assert data["filtered_table_rows_count"] == total
+    assert {r["value"]: r["count"] for r in data["facet_results"]["status"]["results"]} == expected

@@ -52,7 +52,7 @@ from .database import BUSY_TIMEOUT_MS, DERIVED_SQL, DERIVED_VERSION, SCHEMA_SQL,
 PSEUDONYM_PREFIX = "protected-"
 
 # The tables published, in the order they are copied.
-TABLES = ("source_types", "sources", "documents", "claims", "appearances", "links", "review_events")
+TABLES = ("source_types", "sources", "documents", "claims", "appearances", "links", "review_events", "facet_counts")
 # Tables of the full database that never reach the public file.
 NOT_PUBLISHED = ("source_pseudonyms", "seed_files")
 # Working tables, published empty (analysis.sql's queue of claims to recompute).
@@ -143,6 +143,9 @@ PLANS = {
         "order": "t.rowid",
     },
     "links": {"from": "full.links t", "order": "t.rowid"},
+    # counts by status, kind and source type: the same in both files, and nothing in
+    # them names a source
+    "facet_counts": {"from": "full.facet_counts t", "order": "t.rowid"},
     "review_events": {
         "from": "full.review_events t",
         "columns": {
