@@ -185,14 +185,14 @@ def test_reviewer_flags_a_claim_from_its_page(server, reviewer):
         assert expected in chain, f"{expected!r} missing from the provenance table"
     assert "No review events yet." in provenance.inner_text()
     for action in ("flag", "accept", "reject", "note"):
-        assert page.locator(f"form.review-{action}").count() == 1, f"no {action} form"
-    assert page.locator("form.review-flag").get_attribute("action") == "/tracker/flag_claim"
+        assert page.locator(f"form.review-form button.review-{action}").count() == 1, f"no {action} button"
+    assert page.locator("button.review-flag").get_attribute("formaction") == "/tracker/flag_claim"
 
     # Flag it from the page: the canned query redirects to the review queue.
     note = "Check the defector's timeline"
-    page.fill("form.review-flag input[name=note]", note)
+    page.fill("form.review-form textarea[name=note]", note)
     with page.expect_navigation():
-        page.click("form.review-flag input[type=submit]")
+        page.click("button.review-flag")
     assert page.url == f"{base}/tracker/review_queue"
     assert "Flag recorded" in page.locator(".message-info").inner_text()
     row = page.locator("table.rows-and-columns tbody tr", has=page.locator("td.col-id", has_text=CORROBORATED))
@@ -237,9 +237,9 @@ def test_claim_text_with_markup_renders_as_text(server, reviewer):
     assert cell.locator("*").count() == 0
 
     # A review note with markup, posted from the page, shown in the review history.
-    page.fill("form.review-note input[name=note]", HOSTILE_NOTE)
+    page.fill("form.review-form textarea[name=note]", HOSTILE_NOTE)
     with page.expect_navigation():
-        page.click("form.review-note input[type=submit]")
+        page.click("button.review-note")
     assert "Note recorded" in page.locator(".message-info").inner_text()
     # The queue lists the claim, text and all.
     assert_rendered_as_text(page, page.url, HOSTILE_TEXT)

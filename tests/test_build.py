@@ -110,3 +110,22 @@ def test_readers_see_the_old_state_during_a_build(tmp_path, db_path):
     assert reader.execute("SELECT count(*) FROM claims").fetchone() == (6,)
     reader.execute("COMMIT")
     reader.close()
+
+
+def test_a_database_from_another_version_is_rebuilt_keeping_reviews(tmp_path, seeds, db_path):
+    from typer.testing import CliRunner
+    from tracker.cli import app
+
+    db = connect(db_path)
+    record(db, "villa-rumour", "flag", "analyst-1", "keep me")
+    db.close()
+    conn = sqlite3.connect(db_path)
+    conn.execute("PRAGMA application_id = 12345")  # tables made by another version
+    conn.close()
+    result = CliRunner().invoke(app, ["review", "--db", str(db_path)])
+    assert result.exit_code == 1 and "run 'tracker build'" in " ".join(result.output.split())
+    build(seeds, db_path)
+    db = sqlite_utils.Database(db_path)
+    assert db["claims"].count == 6
+    assert [e["note"] for e in db["review_events"].rows] == ["keep me"]
+    assert db["claims"].get("villa-rumour")["review_state"] == "flag"

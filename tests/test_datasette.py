@@ -61,7 +61,7 @@ async def test_claim_row_page_shows_provenance(ds):
     assert "Provenance: 2 appearances" in html
     assert "Rodong Sinmun" in html and "Party congress opens" in html and "dprk-state-media" in html
     assert "Log in as a reviewer" in html
-    assert "review-form" not in html  # anonymous visitors get no forms
+    assert 'class="review-form"' not in html  # anonymous visitors get no forms
 
 
 async def test_claim_row_page_offers_forms_to_reviewers(ds):
@@ -154,3 +154,10 @@ async def test_unfiltered_counts_come_from_facet_counts_and_match_the_rows(db_pa
     # a filtered page counts the rows themselves
     data = await get_json(ds, f"/tracker/{table}.json?status=uncorroborated&_facet=status")
     assert data["filtered_table_rows_count"] == expected["status"].get("uncorroborated", 0)
+
+
+async def test_queue_and_trail_link_to_claim_pages(ds):
+    html = (await ds.client.get("/tracker/review_queue")).text
+    assert '<a href="/tracker/claims/villa-rumour">villa-rumour</a>' in html
+    html = (await ds.client.get("/tracker/claim_trail?claim_id=rations-cut")).text
+    assert '<a href="/tracker/claims/market-crackdown">market-crackdown</a>' in html

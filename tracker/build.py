@@ -210,7 +210,7 @@ def build(seeds_dir, db_path, texts_dir=None, progress=lambda *args: None) -> Bu
 
 
 def write(update, db_path, cache_path, sources_key, progress=lambda *args: None) -> BuildReport:
-    db = connect(db_path)
+    db = connect(db_path, for_build=True)
     conn = db.conn
     conn.create_aggregate("evidence_fingerprint", 1, EvidenceFingerprint)
     conn.execute("ATTACH DATABASE ? AS cache", [str(cache_path)])

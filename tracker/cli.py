@@ -66,11 +66,11 @@ class progress_bar:
 
 def open_db(path):
     """The built database, or a clear error (exit 1) when there is none yet."""
-    from .database import open_existing
+    from .database import OutdatedDatabase, open_existing
 
     try:
         return open_existing(path)
-    except FileNotFoundError as e:
+    except (FileNotFoundError, OutdatedDatabase) as e:
         err.print(f"[bold red]error:[/] {escape(str(e))}")
         raise typer.Exit(code=1)
 

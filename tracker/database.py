@@ -14,14 +14,31 @@ SCHEMA_SQL = SQL.joinpath("schema.sql").read_text()
 DERIVED_SQL = SQL.joinpath("analysis.sql").read_text() + SQL.joinpath("views.sql").read_text()
 # Stored as PRAGMA user_version: views and triggers are recreated when their text changes.
 DERIVED_VERSION = zlib.crc32(DERIVED_SQL.encode()) & 0x7FFFFFFF
+# Stored as PRAGMA application_id: the shape of the tables.
+TABLES_VERSION = zlib.crc32(SCHEMA_SQL.encode()) & 0x7FFFFFFF
+
+# Everything a build derives from the seeds: when the tables change shape, these are
+# dropped and the next build writes them afresh. review_events and source_pseudonyms
+# are never dropped.
+SEED_DERIVED = ("links", "appearances", "claims", "documents", "sources", "source_types", "claims_fts",
+                "documents_fts", "facet_counts", "seed_files", "analysis_queue")
+
+
+class OutdatedDatabase(RuntimeError):
+    pass
 
 # Reviews written through Datasette wait this long for a running build instead of
 # failing with "database is locked".
 BUSY_TIMEOUT_MS = 120_000
 
 
-def connect(path) -> sqlite_utils.Database:
-    """Open (creating if needed) the database at ``path``, with its schema in place."""
+def connect(path, for_build: bool = False) -> sqlite_utils.Database:
+    """Open (creating if needed) the database at ``path``, with its schema in place.
+
+    A database whose tables were made by another version of the tracker is upgraded
+    by a build (which rewrites everything derived from the seeds); anything else is
+    told to run one.
+    """
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
@@ -29,7 +46,15 @@ def connect(path) -> sqlite_utils.Database:
     prepare(conn)
     # WAL lets Datasette keep reading the previous state while a build writes.
     conn.execute("PRAGMA journal_mode = WAL")
-    conn.executescript(SCHEMA_SQL)
+    tables = conn.execute("PRAGMA application_id").fetchone()[0]
+    if tables != TABLES_VERSION and "claims" in db.table_names():
+        if not for_build:
+            conn.close()
+            raise OutdatedDatabase(f"{path} was built by another version of the tracker: run 'tracker build'")
+        conn.executescript("BEGIN IMMEDIATE;\n" + "".join(
+            f'DROP TABLE IF EXISTS "{table}";\n' for table in SEED_DERIVED) + "COMMIT;")
+    if tables != TABLES_VERSION:
+        conn.executescript(SCHEMA_SQL + f"\nPRAGMA application_id = {TABLES_VERSION};")
     if conn.execute("PRAGMA user_version").fetchone()[0] != DERIVED_VERSION:
         recreate_derived(conn)
     return db

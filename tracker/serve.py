@@ -57,9 +57,12 @@ def run(db_path, host: str, port: int, public: bool):
         raise SystemExit(f"{db_path} does not exist: run 'tracker build' (or 'tracker publish') first")
     if not public:
         # Make sure the schema (views, triggers) matches this version of the code.
-        from .database import connect
+        from .database import OutdatedDatabase, connect
 
-        connect(db_path).close()
+        try:
+            connect(db_path).close()
+        except OutdatedDatabase as e:
+            raise SystemExit(str(e)) from None
     datasette = make_datasette(db_path, public)
     print(f"Serving {db_path} as 'tracker' on http://{host}:{port}/tracker")
     uvicorn.run(datasette.app(), host=host, port=port, log_level="warning")

@@ -8,7 +8,8 @@ import json
 import re
 
 from datasette import hookimpl
-from datasette.utils import tilde_decode
+from datasette.utils import tilde_decode, tilde_encode
+from markupsafe import Markup
 
 from ..database import BUSY_TIMEOUT_MS
 
@@ -31,6 +32,12 @@ FROM claim_links l
 JOIN claims c ON c.id = l.other_claim_id
 WHERE l.claim_id = :claim_id
 ORDER BY l.relation, l.other_claim_id
+"""
+
+CLAIM = """
+SELECT text, kind, occurred, status, support_groups, opposition_groups, admiralty, credibility_by,
+       review_state, queue_reason, first_seen
+FROM claims WHERE id = :claim_id
 """
 
 HISTORY = """
@@ -118,10 +125,12 @@ def extra_template_vars(view_name, table, database, request, datasette):
         appearances = [dict(r) for r in (await db.execute(APPEARANCES, params)).rows]
         for appearance in appearances:
             appearance["via"] = json.loads(appearance["via"] or "[]")
+        claim = (await db.execute(CLAIM, params)).first()
         has_events = "review_events" in await db.table_names()
         actor = request.actor or {}
         return {
             "claim_id": claim_id,
+            "claim": dict(claim) if claim else None,
             "claim_appearances": appearances,
             "claim_links": [dict(r) for r in (await db.execute(LINKS, params)).rows],
             "claim_history": [dict(r) for r in (await db.execute(HISTORY, params)).rows] if has_events else [],
@@ -130,3 +139,21 @@ def extra_template_vars(view_name, table, database, request, datasette):
         }
 
     return claim_page
+
+
+# Columns that name a claim on pages Datasette does not link by foreign key (views and
+# canned queries): each becomes a link to the claim's page.
+CLAIM_COLUMNS = {
+    "review_queue": {"id"},
+    "claim_provenance": {"claim_id"},
+    None: {"claim_id", "other_claim_id"},  # canned queries
+}
+
+
+@hookimpl
+def render_cell(value, column, table, database, datasette):
+    if database != "tracker" or not isinstance(value, str) or column not in CLAIM_COLUMNS.get(table, ()):
+        return None
+    url = datasette.urls.row(database, "claims", tilde_encode(value))
+    # Markup.format escapes both arguments: the id is shown as text, never as HTML
+    return Markup('<a href="{}">{}</a>').format(url, value)
