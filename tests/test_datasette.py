@@ -161,3 +161,18 @@ async def test_queue_and_trail_link_to_claim_pages(ds):
     assert '<a href="/tracker/claims/villa-rumour">villa-rumour</a>' in html
     html = (await ds.client.get("/tracker/claim_trail?claim_id=rations-cut")).text
     assert '<a href="/tracker/claims/market-crackdown">market-crackdown</a>' in html
+
+
+async def test_a_json_client_may_send_null_note_and_credibility(ds, db_path):
+    import sqlite_utils
+
+    cookie = ds.sign({"a": {"id": "alice", "reviewer": True}}, "actor")
+    page = await ds.client.get("/tracker/flag_claim", cookies={"ds_actor": cookie})
+    token = page.cookies.get("ds_csrftoken")
+    response = await ds.client.post(
+        "/tracker/flag_claim", json={"claim_id": "villa-rumour", "note": None, "credibility": None},
+        headers={"x-csrftoken": token, "accept": "application/json"},
+        cookies={"ds_actor": cookie, "ds_csrftoken": token})
+    assert response.json()["ok"] is True, response.text
+    event = next(sqlite_utils.Database(db_path)["review_events"].rows)
+    assert (event["actor"], event["note"], event["credibility"]) == ("alice", None, None)

@@ -182,7 +182,7 @@ def _decide(action, claim, db, note, actor, credibility):
     try:
         event = review_module.record(open_db(db), claim, action, actor or review_module.default_actor(),
                                      note, credibility)
-    except review_module.UnknownClaim as e:
+    except review_module.ReviewError as e:
         err.print(f"[bold red]error:[/] {escape(str(e))}")
         raise typer.Exit(code=1)
     out.print(f"{action} recorded for {escape(claim)} by {escape(event['actor'])} at {event['created_at']} (event {event['id']})")

@@ -9,7 +9,6 @@ import datetime
 import getpass
 import os
 import pathlib
-import sqlite3
 import uuid
 
 import yaml
@@ -95,10 +94,3 @@ def export(db, out: pathlib.Path) -> int:
     temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, out)
     return len(events)
-
-
-def claim_exists(db, claim_id) -> bool:
-    try:
-        return bool(list(db.query("SELECT 1 FROM claims WHERE id = ?", [claim_id])))
-    except sqlite3.OperationalError:
-        return False
