@@ -1,18 +1,17 @@
 """The ``tracker`` command (SPEC section 8)."""
 
-import os
+import enum
 import pathlib
-import sys
 from typing import Optional
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
 from . import build as build_module
+from .models import SourceType
 from .seeds import SeedError
 
 app = typer.Typer(
@@ -41,7 +40,7 @@ def fail(problems, what="seed tree"):
     raise typer.Exit(code=1)
 
 
-class progress_bar:
+class BuildProgress:
     """A rich progress display that the build reports its steps (and counts) to."""
 
     def __init__(self):
@@ -87,7 +86,7 @@ def build(seeds: pathlib.Path = SEEDS, db: pathlib.Path = DB, texts: Optional[pa
     On any problem, every problem is listed (file, line, entry, field) and the database
     is left exactly as it was. Review events already in the database are always kept.
     """
-    with progress_bar() as progress:
+    with BuildProgress() as progress:
         try:
             report = build_module.build(seeds, db, texts, progress=progress)
         except SeedError as e:
@@ -106,7 +105,7 @@ def build(seeds: pathlib.Path = SEEDS, db: pathlib.Path = DB, texts: Optional[pa
 @app.command()
 def check(seeds: pathlib.Path = SEEDS, texts: Optional[pathlib.Path] = TEXTS):
     """Check the seeds without writing anything (exit 1 and list every problem if any)."""
-    with progress_bar() as progress:
+    with BuildProgress() as progress:
         try:
             checked = build_module.check(seeds, texts, progress=progress)
         except SeedError as e:
@@ -157,17 +156,25 @@ def serve(
     run(db, host, port, public)
 
 
+class Status(str, enum.Enum):
+    uncorroborated = "uncorroborated"
+    circular = "circular"
+    contested = "contested"
+    corroborated = "corroborated"
+
+
 @app.command()
 def review(
     db: pathlib.Path = DB,
-    status: Optional[str] = typer.Option(None, help="Only claims with this status (uncorroborated, circular, contested, corroborated)."),
-    source_type: Optional[str] = typer.Option(None, "--source-type", help="Only claims whose origin is of this source type (e.g. informant)."),
-    limit: int = typer.Option(50, help="At most this many rows."),
+    status: Optional[Status] = typer.Option(None, help="Only claims with this status."),
+    source_type: Optional[SourceType] = typer.Option(
+        None, "--source-type", help="Only claims whose origin is of this source type."),
+    limit: int = typer.Option(50, min=1, help="At most this many rows."),
 ):
-    """The review queue: claims that are not corroborated, or were flagged, and why."""
+    """The review queue: claims that are not corroborated, or were flagged, and why (newest first)."""
     from . import review as review_module
 
-    rows = review_module.queue(open_db(db), status, source_type, limit)
+    rows = review_module.queue(open_db(db), status and status.value, source_type and source_type.value, limit)
     table = Table("claim", "status", "rating", "first seen", "origin type", "why", "text", title="Review queue")
     for row in rows:
         table.add_row(*(escape(str(row[k] if row[k] is not None else "")) for k in
@@ -195,32 +202,25 @@ CREDIBILITY = typer.Option(None, "--credibility", min=1, max=6,
 CLAIM = typer.Argument(..., help="The claim id.")
 
 
-@app.command()
-def flag(claim: str = CLAIM, db: pathlib.Path = DB, note: Optional[str] = NOTE, actor: Optional[str] = ACTOR,
-         credibility: Optional[int] = CREDIBILITY):
-    """Flag a claim for attention: it stays in the review queue until accepted or rejected."""
-    _decide("flag", claim, db, note, actor, credibility)
+DECISIONS = {
+    "flag": "Flag a claim for attention: it stays in the review queue until accepted or rejected.",
+    "accept": "Accept a claim as reviewed: it leaves the queue until its evidence changes.",
+    "reject": "Reject a claim: it no longer supports or opposes any other claim.",
+    "note": "Add a note to a claim's review history without deciding anything.",
+}
 
 
-@app.command()
-def accept(claim: str = CLAIM, db: pathlib.Path = DB, note: Optional[str] = NOTE, actor: Optional[str] = ACTOR,
-           credibility: Optional[int] = CREDIBILITY):
-    """Accept a claim as reviewed: it leaves the queue until its evidence changes."""
-    _decide("accept", claim, db, note, actor, credibility)
+def decision_command(action, help_text):
+    def command(claim: str = CLAIM, db: pathlib.Path = DB, note: Optional[str] = NOTE,
+                actor: Optional[str] = ACTOR, credibility: Optional[int] = CREDIBILITY):
+        _decide(action, claim, db, note, actor, credibility)
+
+    command.__doc__ = help_text
+    app.command(action)(command)
 
 
-@app.command()
-def reject(claim: str = CLAIM, db: pathlib.Path = DB, note: Optional[str] = NOTE, actor: Optional[str] = ACTOR,
-           credibility: Optional[int] = CREDIBILITY):
-    """Reject a claim: it no longer supports or opposes any other claim."""
-    _decide("reject", claim, db, note, actor, credibility)
-
-
-@app.command()
-def note(claim: str = CLAIM, db: pathlib.Path = DB, note: Optional[str] = NOTE, actor: Optional[str] = ACTOR,
-         credibility: Optional[int] = CREDIBILITY):
-    """Add a note to a claim's review history without deciding anything."""
-    _decide("note", claim, db, note, actor, credibility)
+for action, help_text in DECISIONS.items():
+    decision_command(action, help_text)
 
 
 @app.command("export-reviews")
@@ -239,9 +239,14 @@ def publish(db: pathlib.Path = DB,
             out_path: pathlib.Path = typer.Option(pathlib.Path("db/public.db"), "--out",
                                                   help="Where to write the public database.")):
     """Write the redacted public database: protected sources pseudonymised, no review notes or reviewer names."""
-    from .publish import publish as publish_database
+    from .publish import PublishError, publish as publish_database
 
-    report = publish_database(db, out_path)
+    open_db(db).close()
+    try:
+        report = publish_database(db, out_path)
+    except PublishError as e:
+        err.print(f"[bold red]error:[/] {escape(str(e))}")
+        raise typer.Exit(code=1)
     out.print(f"Wrote {escape(str(out_path))}: {report}")
 
 

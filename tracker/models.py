@@ -16,7 +16,6 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    AfterValidator,
     model_validator,
 )
 
@@ -94,10 +93,6 @@ Slug = Annotated[
 PartialDate = Annotated[str, BeforeValidator(_partial_date)]
 UtcTime = Annotated[str, BeforeValidator(_utc_time)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-
-
-def _no_blank_tags(tags):
-    return [t for t in tags]
 
 
 class Strict(BaseModel):

@@ -148,7 +148,7 @@ CREATE INDEX IF NOT EXISTS claims_credibility ON claims(credibility);
 CREATE INDEX IF NOT EXISTS claims_document ON claims(document_id);
 CREATE INDEX IF NOT EXISTS claims_first_seen ON claims(first_seen);
 CREATE INDEX IF NOT EXISTS claims_review_decision ON claims(review_decision);
-CREATE INDEX IF NOT EXISTS claims_queued ON claims(status) WHERE queue_reason IS NOT NULL;
+CREATE INDEX IF NOT EXISTS claims_queued ON claims(first_seen, id) WHERE queue_reason IS NOT NULL;
 CREATE INDEX IF NOT EXISTS documents_publisher ON documents(publisher_id);
 CREATE INDEX IF NOT EXISTS documents_published ON documents(published_from);
 CREATE INDEX IF NOT EXISTS sources_type ON sources(type);
