@@ -129,3 +129,15 @@ def test_a_database_from_another_version_is_rebuilt_keeping_reviews(tmp_path, se
     assert db["claims"].count == 6
     assert [e["note"] for e in db["review_events"].rows] == ["keep me"]
     assert db["claims"].get("villa-rumour")["review_state"] == "flag"
+
+
+
+def test_source_records_follow_a_review_at_once(db_path):
+    db = connect(db_path)
+    row = next(db.query("SELECT * FROM source_track_record WHERE source_id = 'dnk-hyesan'"))
+    assert (row["claims"], row["corroborated"], row["uncorroborated"], row["rejected"]) == (2, 1, 1, 0)
+    record(db, "rations-cut", "reject", "analyst-1")  # market-crackdown (dnk-hyesan) loses its support
+    row = next(db.query("SELECT * FROM source_track_record WHERE source_id = 'dnk-hyesan'"))
+    assert (row["claims"], row["corroborated"], row["uncorroborated"], row["rejected"]) == (2, 0, 2, 0)
+    row = next(db.query("SELECT * FROM source_track_record WHERE source_id = 'wire'"))
+    assert row["rejected"] == 1

@@ -24,6 +24,7 @@ CONTENT = {
     "links": "SELECT * FROM links ORDER BY document_id, position",
     "review_queue": "SELECT id, text, status, reason, first_seen, admiralty, credibility, review_state "
                     "FROM review_queue ORDER BY id",
+    "source_track_record": "SELECT * FROM source_track_record ORDER BY source_id",
     "facet_counts": "SELECT * FROM facet_counts WHERE count != 0 ORDER BY name, facet, value",
     "search": "SELECT claims.id FROM claims_fts JOIN claims ON claims.rowid = claims_fts.rowid "
               "WHERE claims_fts MATCH 'villa OR rations OR sanctions OR edited' ORDER BY claims.id",

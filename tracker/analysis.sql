@@ -200,6 +200,20 @@ CROSS JOIN appearances a ON a.claim_id = q.claim_id
 JOIN documents d ON d.id = a.document_id
 GROUP BY q.claim_id;
 
+-- How the claims of each queued source fare, counting each claim once.
+CREATE VIEW source_record_counts AS
+SELECT q.source_id,
+       count(DISTINCT a.claim_id) AS claims,
+       count(DISTINCT CASE WHEN c.status = 'corroborated' THEN c.id END) AS corroborated,
+       count(DISTINCT CASE WHEN c.status = 'contested' THEN c.id END) AS contested,
+       count(DISTINCT CASE WHEN c.status = 'circular' THEN c.id END) AS circular,
+       count(DISTINCT CASE WHEN c.status = 'uncorroborated' THEN c.id END) AS uncorroborated,
+       count(DISTINCT CASE WHEN c.review_decision = 'reject' THEN c.id END) AS rejected
+FROM source_queue q
+CROSS JOIN appearances a ON a.source_id = q.source_id
+JOIN claims c ON c.id = a.claim_id
+GROUP BY q.source_id;
+
 -- INSERT INTO analysis_refresh VALUES (1): recompute the queued claims, in the order
 -- their columns depend on each other, then empty the queue.
 CREATE VIEW analysis_refresh AS SELECT NULL AS run;
@@ -231,6 +245,14 @@ BEGIN
     FROM claim_queue r
     WHERE r.claim_id = claims.id;
 
+    -- the records of every source these claims appear under
+    INSERT OR IGNORE INTO source_queue (source_id)
+    SELECT DISTINCT a.source_id FROM analysis_queue q CROSS JOIN appearances a ON a.claim_id = q.claim_id;
+    DELETE FROM source_records WHERE source_id IN (SELECT source_id FROM source_queue);
+    INSERT INTO source_records
+    SELECT source_id, claims, corroborated, contested, circular, uncorroborated, rejected FROM source_record_counts;
+
+    DELETE FROM source_queue;
     DELETE FROM analysis_queue;
 END;
 

@@ -50,6 +50,11 @@ UNION SELECT from_claim_id FROM links WHERE document_id IN (SELECT id FROM temp.
 UNION SELECT to_claim_id FROM links WHERE document_id IN (SELECT id FROM temp.changed_documents)
 """
 
+SOURCES_OF_CHANGED = """
+INSERT OR IGNORE INTO source_queue (source_id)
+SELECT source_id FROM appearances WHERE document_id IN (SELECT id FROM temp.changed_documents)
+"""
+
 DELETE_CHANGED = {
     "links": "DELETE FROM links WHERE document_id IN (SELECT id FROM temp.changed_documents)",
     "appearances": "DELETE FROM appearances WHERE document_id IN (SELECT id FROM temp.changed_documents)",
@@ -233,11 +238,14 @@ def write(update, db_path, cache_path, sources_key, progress=lambda *args: None)
             conn.execute(TOUCHED_CLAIMS)
 
             progress("writing rows")
+            # the sources of appearances about to go: their records change too
+            conn.execute(SOURCES_OF_CHANGED)
             for table in SEED_TABLES:
                 conn.execute(DELETE_CHANGED[table])
             if everything:
                 for statement in REPLACE_SOURCES:
                     conn.execute(statement)
+                conn.execute("DELETE FROM source_records")
                 conn.executemany("INSERT INTO source_types (code, meaning) VALUES (?, ?)",
                                  SOURCE_TYPE_MEANINGS.items())
             for table in reversed(SEED_TABLES):

@@ -56,7 +56,7 @@ TABLES = ("source_types", "sources", "documents", "claims", "appearances", "link
 # Tables of the full database that never reach the public file.
 NOT_PUBLISHED = ("source_pseudonyms", "seed_files")
 # Working tables, published empty (analysis.sql's queue of claims to recompute).
-PUBLISHED_EMPTY = ("analysis_queue",)
+PUBLISHED_EMPTY = ("analysis_queue", "source_queue", "source_records")
 
 # Every column that holds a source id (besides sources.id itself, appearances.via and the
 # group columns, handled below). A new foreign key to sources that is not listed here
@@ -314,6 +314,10 @@ def _write_public(db_path: pathlib.Path, path: pathlib.Path) -> PublishReport:
         _build_fts(db)
         db.executescript(DERIVED_SQL)  # statement by statement: no implicit COMMIT
         conn.execute(f"PRAGMA user_version = {DERIVED_VERSION}")
+        # source records are counted afresh from the public rows (they are keyed by
+        # source id, so a copy would carry protected ids)
+        conn.execute("INSERT INTO source_queue (source_id) SELECT id FROM sources")
+        conn.execute("INSERT INTO analysis_refresh VALUES (1)")
         problems = conn.execute("PRAGMA foreign_key_check").fetchall()
         if problems:
             raise PublishError(f"foreign key check failed in the public database: {problems[:5]}")

@@ -113,6 +113,23 @@ CREATE TABLE IF NOT EXISTS analysis_queue (
     claim_id TEXT PRIMARY KEY
 );
 
+-- Per source: how many claims it is an origin of, by status (the view
+-- source_track_record); recomputed for the sources of every claim the analysis
+-- refreshes, and for those in source_queue.
+CREATE TABLE IF NOT EXISTS source_records (
+    source_id TEXT PRIMARY KEY,
+    claims INTEGER NOT NULL,
+    corroborated INTEGER NOT NULL,
+    contested INTEGER NOT NULL,
+    circular INTEGER NOT NULL,
+    uncorroborated INTEGER NOT NULL,
+    rejected INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS source_queue (
+    source_id TEXT PRIMARY KEY
+);
+
 -- Row counts and facet counts of claims and of the review queue, kept by triggers
 -- (analysis.sql), so that Datasette's unfiltered pages count without scanning
 -- (plugin/__init__.py). facet '' holds the total.

@@ -42,20 +42,19 @@ JOIN claims c ON c.id = a.claim_id
 JOIN documents d ON d.id = a.document_id
 JOIN sources s ON s.id = a.source_id;
 
--- How each source's claims have fared, as origin of an appearance.
+-- How each source's claims have fared, as origin of an appearance (counts kept in
+-- source_records by analysis.sql).
 CREATE VIEW source_track_record AS
 SELECT s.id AS source_id,
        s.name,
        s.type,
        s.reliability,
        s.independence_group,
-       count(DISTINCT a.claim_id) AS claims,
-       count(DISTINCT CASE WHEN c.status = 'corroborated' THEN c.id END) AS corroborated,
-       count(DISTINCT CASE WHEN c.status = 'contested' THEN c.id END) AS contested,
-       count(DISTINCT CASE WHEN c.status = 'circular' THEN c.id END) AS circular,
-       count(DISTINCT CASE WHEN c.status = 'uncorroborated' THEN c.id END) AS uncorroborated,
-       count(DISTINCT CASE WHEN c.review_decision = 'reject' THEN c.id END) AS rejected
+       coalesce(r.claims, 0) AS claims,
+       coalesce(r.corroborated, 0) AS corroborated,
+       coalesce(r.contested, 0) AS contested,
+       coalesce(r.circular, 0) AS circular,
+       coalesce(r.uncorroborated, 0) AS uncorroborated,
+       coalesce(r.rejected, 0) AS rejected
 FROM sources s
-LEFT JOIN appearances a ON a.source_id = s.id
-LEFT JOIN claims c ON c.id = a.claim_id
-GROUP BY s.id;
+LEFT JOIN source_records r ON r.source_id = s.id;
