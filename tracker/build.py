@@ -18,7 +18,7 @@ import pathlib
 import tempfile
 
 from . import cache, checks
-from .database import connect, write_transaction
+from .database import connect, suspended, write_transaction
 from .models import SOURCE_TYPE_MEANINGS
 from .seeds import SeedError
 
@@ -75,7 +75,7 @@ INSERT_CHANGED = {
         SELECT c.id, c.text, c.kind, c.occurred, c.tags, c.document_id, c.origin_id, s.type, ''
         FROM cache.claims c JOIN cache.sources s ON s.id = c.origin_id
         WHERE c.seed_file IN (SELECT path FROM temp.changed_files)
-        ORDER BY c.seed_file, c.position
+        ORDER BY c.id
     """,
     "appearances": """
         INSERT INTO appearances (document_id, position, claim_id, source_id, via, quote, stance, quote_start,
@@ -132,6 +132,21 @@ FROM (
 ) f
 WHERE f.claim_id = claims.id
 """
+
+# After a bulk write, with the triggers that keep them suspended: the search indexes
+# and the counts are made in one pass each. The counts go through claim_count_changes
+# (analysis.sql) one group at a time, its sign being the group's size.
+AFTER_BULK = (
+    "INSERT INTO claims_fts (claims_fts) VALUES ('rebuild')",
+    "INSERT INTO documents_fts (documents_fts) VALUES ('rebuild')",
+    "DELETE FROM facet_counts",
+    """
+    INSERT INTO claim_count_changes (sign, status, kind, origin_type, credibility, queued)
+    SELECT count(*), status, kind, origin_type, credibility, queue_reason IS NOT NULL
+    FROM claims
+    GROUP BY status, kind, origin_type, credibility, queue_reason IS NOT NULL
+    """,
+)
 
 INSERT_REVIEW = """
 INSERT OR IGNORE INTO review_events (id, claim_id, actor, action, note, credibility, evidence, created_at)
@@ -237,36 +252,30 @@ def write(update, db_path, cache_path, sources_key, progress=lambda *args: None)
             conn.execute(CHANGED_DOCUMENTS)
             conn.execute(TOUCHED_CLAIMS)
 
-            progress("writing rows")
-            # the sources of appearances about to go: their records change too
-            conn.execute(SOURCES_OF_CHANGED)
-            for table in SEED_TABLES:
-                conn.execute(DELETE_CHANGED[table])
+            # A rewrite of everything drops the seed tables' indexes and the triggers that
+            # keep search and counts in step, and makes each again in one pass.
+            bulk = SEED_TABLES if everything else ()
+            with suspended(conn, "trigger", bulk):
+                progress("writing rows")
+                with suspended(conn, "index", bulk):
+                    write_rows(conn, everything)
+                progress("fingerprinting evidence")
+                conn.execute(AFFECTED_CLAIMS)
+                conn.execute(FINGERPRINTS)
+
+                progress("adding reviews from reviews.yml")
+                before = db["review_events"].count
+                conn.executemany(INSERT_REVIEW, [review_row(review) for _, review in update.reviews])
+                reviews_added = db["review_events"].count - before
+
+                progress("computing statuses and ratings")
+                conn.execute("INSERT OR IGNORE INTO analysis_queue (claim_id) SELECT claim_id FROM temp.affected")
+                refreshed = conn.execute("SELECT count(*) FROM analysis_queue").fetchone()[0]
+                conn.execute("INSERT INTO analysis_refresh VALUES (1)")
             if everything:
-                for statement in REPLACE_SOURCES:
+                progress("indexing text and counting")
+                for statement in AFTER_BULK:
                     conn.execute(statement)
-                conn.execute("DELETE FROM source_records")
-                conn.executemany("INSERT INTO source_types (code, meaning) VALUES (?, ?)",
-                                 SOURCE_TYPE_MEANINGS.items())
-            for table in reversed(SEED_TABLES):
-                conn.execute(INSERT_CHANGED[table])
-            conn.execute(TOUCHED_CLAIMS)
-            conn.execute("DELETE FROM seed_files")
-            conn.execute("INSERT INTO seed_files (path, content_key) SELECT path, content_key FROM temp.current_files")
-
-            progress("fingerprinting evidence")
-            conn.execute(AFFECTED_CLAIMS)
-            conn.execute(FINGERPRINTS)
-
-            progress("adding reviews from reviews.yml")
-            before = db["review_events"].count
-            conn.executemany(INSERT_REVIEW, [review_row(review) for _, review in update.reviews])
-            reviews_added = db["review_events"].count - before
-
-            progress("computing statuses and ratings")
-            conn.execute("INSERT OR IGNORE INTO analysis_queue (claim_id) SELECT claim_id FROM temp.affected")
-            refreshed = conn.execute("SELECT count(*) FROM analysis_queue").fetchone()[0]
-            conn.execute("INSERT INTO analysis_refresh VALUES (1)")
 
             progress("checking foreign keys")
             problems = conn.execute("PRAGMA main.foreign_key_check").fetchall()
@@ -284,6 +293,24 @@ def write(update, db_path, cache_path, sources_key, progress=lambda *args: None)
         claims_refreshed=refreshed,
         warnings=update.warnings,
     )
+
+
+def write_rows(conn, everything):
+    """Replace the rows of the changed documents (of all, and the sources, if everything)."""
+    # the sources of appearances about to go: their records change too
+    conn.execute(SOURCES_OF_CHANGED)
+    for table in SEED_TABLES:
+        conn.execute(DELETE_CHANGED[table])
+    if everything:
+        for statement in REPLACE_SOURCES:
+            conn.execute(statement)
+        conn.execute("DELETE FROM source_records")
+        conn.executemany("INSERT INTO source_types (code, meaning) VALUES (?, ?)", SOURCE_TYPE_MEANINGS.items())
+    for table in reversed(SEED_TABLES):
+        conn.execute(INSERT_CHANGED[table])
+    conn.execute(TOUCHED_CLAIMS)
+    conn.execute("DELETE FROM seed_files")
+    conn.execute("INSERT INTO seed_files (path, content_key) SELECT path, content_key FROM temp.current_files")
 
 
 def review_id(review) -> str:

@@ -17,6 +17,7 @@ import os
 import pathlib
 import sqlite3
 
+from .database import suspended, write_transaction
 from .models import Review, Source, first_day
 from .seeds import Problem, closest_passage, line_of, load_document, load_list
 
@@ -59,6 +60,8 @@ CREATE INDEX IF NOT EXISTS links_file ON links(seed_file);
 # Bump when the rows a file turns into change shape: the whole cache is then rebuilt.
 CACHE_VERSION = 1
 FILE_TABLES = ("documents", "claims", "appearances", "links")
+BATCH_FILES = 500
+BULK_FILES = 2000
 SOURCES_FILE = "sources.yml"
 REVIEWS_FILE = "reviews.yml"
 
@@ -136,7 +139,7 @@ def update(seeds_dir, cache_path, texts_dir=None, progress=lambda step, done=Non
         review_items, found, _ = load_list(reviews_path, str(reviews_path), Review, "reviews")
         problems += found
 
-    with conn:
+    with write_transaction(conn):
         conn.execute("DELETE FROM sources")
         conn.executemany(
             "INSERT OR IGNORE INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -156,19 +159,23 @@ def update(seeds_dir, cache_path, texts_dir=None, progress=lambda step, done=Non
         else:
             to_parse.append((str(path), shown, yaml_sha, None if texts_dir is None else str(texts_dir)))
 
-    with conn:
+    # Many files to parse (a first build): drop the cache's indexes and make them once.
+    bulk = FILE_TABLES if len(to_parse) > BULK_FILES else ()
+    with write_transaction(conn), suspended(conn, "index", bulk):
         for shown in list(cached) + [item[1] for item in to_parse]:
             forget(conn, shown)
-        for index, parsed in enumerate(parse_all(to_parse)):
-            if index % 500 == 0:
-                progress("parsing changed documents", index, len(to_parse))
+        batch = []
+        for index, parsed in enumerate(parse_all(to_parse), 1):
             problems += parsed["problems"]
             warnings += parsed["warnings"]
             already_reported |= parsed["defined"]
-            if parsed["problems"]:
-                continue
-            store(conn, parsed)
-            files[parsed["shown"]] = parsed["key"]
+            if not parsed["problems"]:
+                batch.append(parsed)
+                files[parsed["shown"]] = parsed["key"]
+            if len(batch) == BATCH_FILES or index == len(to_parse):
+                store(conn, batch)
+                batch = []
+                progress("parsing changed documents", index, len(to_parse))
     conn.close()
     return CacheUpdate(
         sources=source_items,
@@ -187,12 +194,14 @@ def forget(conn, shown):
         conn.execute(f"DELETE FROM {table} WHERE seed_file = ?", [shown])
 
 
-def store(conn, parsed):
-    conn.execute("INSERT INTO files VALUES (?, ?, ?)", [parsed["shown"], parsed["key"], parsed["text_file"]])
-    conn.execute("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", parsed["document"])
-    conn.executemany("INSERT INTO claims VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", parsed["claims"])
-    conn.executemany("INSERT INTO appearances VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", parsed["appearances"])
-    conn.executemany("INSERT INTO links VALUES (?, ?, ?, ?, ?, ?, ?)", parsed["links"])
+def store(conn, batch):
+    """Write the rows of a batch of parsed files."""
+    conn.executemany("INSERT INTO files VALUES (?, ?, ?)", [(p["shown"], p["key"], p["text_file"]) for p in batch])
+    conn.executemany("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [p["document"] for p in batch])
+    conn.executemany("INSERT INTO claims VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (r for p in batch for r in p["claims"]))
+    conn.executemany("INSERT INTO appearances VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     (r for p in batch for r in p["appearances"]))
+    conn.executemany("INSERT INTO links VALUES (?, ?, ?, ?, ?, ?, ?)", (r for p in batch for r in p["links"]))
 
 
 def parse_all(work):

@@ -84,16 +84,35 @@ def open_existing(path) -> sqlite_utils.Database:
 
 
 @contextlib.contextmanager
-def write_transaction(db: sqlite_utils.Database):
-    """One short write transaction that takes the write lock up front.
+def write_transaction(db):
+    """One write transaction that takes the write lock up front (``db``: a sqlite-utils
+    Database or a sqlite3 connection opened with isolation_level=None).
 
     BEGIN IMMEDIATE waits (busy timeout) for any other writer instead of failing
     half-way through; anything raised inside rolls everything back.
     """
-    db.conn.execute("BEGIN IMMEDIATE")
+    conn = getattr(db, "conn", db)
+    conn.execute("BEGIN IMMEDIATE")
     try:
         yield db
     except BaseException:
-        db.conn.execute("ROLLBACK")
+        conn.execute("ROLLBACK")
         raise
-    db.conn.execute("COMMIT")
+    conn.execute("COMMIT")
+
+
+@contextlib.contextmanager
+def suspended(conn, kind, tables):
+    """Drop the triggers or indexes ('trigger' or 'index') on ``tables`` and recreate
+    them, from their own SQL, when the block ends: for bulk writes, where building an
+    index once beats updating it row by row. Use inside a transaction."""
+    marks = ", ".join("?" * len(tables))
+    objects = conn.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE type = ? AND tbl_name IN ({marks}) AND sql IS NOT NULL",
+        [kind, *tables],
+    ).fetchall()
+    for name, _ in objects:
+        conn.execute(f'DROP {kind.upper()} "{name}"')
+    yield
+    for _, sql in objects:
+        conn.execute(sql)
