@@ -176,3 +176,22 @@ async def test_a_json_client_may_send_null_note_and_credibility(ds, db_path):
     assert response.json()["ok"] is True, response.text
     event = next(sqlite_utils.Database(db_path)["review_events"].rows)
     assert (event["actor"], event["note"], event["credibility"]) == ("alice", None, None)
+
+
+async def test_a_much_repeated_claim_keeps_a_bounded_page(tmp_path):
+    from conftest import DOCUMENTS, write_seeds
+    from tracker.build import build
+
+    documents = dict(DOCUMENTS)
+    for n in range(130):
+        documents[f"repeat-{n:03d}"] = {
+            "id": f"repeat-{n:03d}", "title": f"Repeat {n}", "publisher": "wire", "published": "2022",
+            "claims": [{"ref": "kim-plan-failed", "source": "kcna", "quote": f"again {n}"}],
+        }
+    path = tmp_path / "t.db"
+    build(write_seeds(tmp_path / "seeds", documents=documents), path)
+    ds = make_datasette(path)
+    html = (await ds.client.get("/tracker/claims/kim-plan-failed")).text
+    assert "Provenance: 132 appearances" in html
+    assert html.count('<td data-label="published">') == 100
+    assert 'href="/tracker/claim_provenance?claim_id=kim-plan-failed">All 132 appearances</a>' in html

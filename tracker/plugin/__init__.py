@@ -23,6 +23,7 @@ JOIN sources s ON s.id = a.source_id
 JOIN sources p ON p.id = d.publisher_id
 WHERE a.claim_id = :claim_id
 ORDER BY d.published_from, d.published, a.document_id, a.position
+LIMIT :limit
 """
 
 LINKS = """
@@ -32,11 +33,15 @@ FROM claim_links l
 JOIN claims c ON c.id = l.other_claim_id
 WHERE l.claim_id = :claim_id
 ORDER BY l.relation, l.other_claim_id
+LIMIT :limit
 """
 
 CLAIM = """
 SELECT text, kind, occurred, status, support_groups, opposition_groups, admiralty, credibility_by,
-       review_state, queue_reason, first_seen
+       review_state, queue_reason, first_seen, appearances,
+       (SELECT count(*) FROM links WHERE from_claim_id = :claim_id)
+       + (SELECT count(*) FROM links WHERE to_claim_id = :claim_id) AS links,
+       (SELECT count(*) FROM review_events WHERE claim_id = :claim_id) AS events
 FROM claims WHERE id = :claim_id
 """
 
@@ -46,6 +51,7 @@ SELECT e.created_at, e.actor, e.action, e.note, e.credibility,
 FROM review_events e
 WHERE e.claim_id = :claim_id
 ORDER BY e.created_at DESC, e.rowid DESC
+LIMIT :limit
 """
 
 
@@ -107,6 +113,9 @@ def answer_from_counts(execute):
     return execute_counted
 
 
+ROWS_SHOWN = 100
+
+
 @hookimpl
 def prepare_connection(conn):
     # A review posted while `tracker build` holds the write lock waits for it.
@@ -121,7 +130,9 @@ def extra_template_vars(view_name, table, database, request, datasette):
     async def claim_page():
         claim_id = tilde_decode(request.url_vars["pks"])
         db = datasette.get_database(database)
-        params = {"claim_id": claim_id}
+        # A claim repeated by thousands of documents keeps a page of bounded size: the
+        # first rows of each list here, the rest one click away as a table.
+        params = {"claim_id": claim_id, "limit": ROWS_SHOWN}
         appearances = [dict(r) for r in (await db.execute(APPEARANCES, params)).rows]
         for appearance in appearances:
             appearance["via"] = json.loads(appearance["via"] or "[]")
@@ -131,6 +142,7 @@ def extra_template_vars(view_name, table, database, request, datasette):
         return {
             "claim_id": claim_id,
             "claim": dict(claim) if claim else None,
+            "rows_shown": ROWS_SHOWN,
             "claim_appearances": appearances,
             "claim_links": [dict(r) for r in (await db.execute(LINKS, params)).rows],
             "claim_history": [dict(r) for r in (await db.execute(HISTORY, params)).rows] if has_events else [],
