@@ -159,11 +159,11 @@ def update(seeds_dir, cache_path, texts_dir=None, progress=lambda step, done=Non
         else:
             to_parse.append((str(path), shown, yaml_sha, None if texts_dir is None else str(texts_dir)))
 
+    with write_transaction(conn):
+        forget(conn, list(cached) + [item[1] for item in to_parse])
     # Many files to parse (a first build): drop the cache's indexes and make them once.
     bulk = FILE_TABLES if len(to_parse) > BULK_FILES else ()
     with write_transaction(conn), suspended(conn, "index", bulk):
-        for shown in list(cached) + [item[1] for item in to_parse]:
-            forget(conn, shown)
         batch = []
         for index, parsed in enumerate(parse_all(to_parse), 1):
             problems += parsed["problems"]
@@ -188,10 +188,14 @@ def update(seeds_dir, cache_path, texts_dir=None, progress=lambda step, done=Non
     )
 
 
-def forget(conn, shown):
-    conn.execute("DELETE FROM files WHERE path = ?", [shown])
+def forget(conn, paths):
+    """Drop the rows of files that changed or went away, in one pass per table."""
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS stale (path TEXT PRIMARY KEY)")
+    conn.execute("DELETE FROM temp.stale")
+    conn.executemany("INSERT OR IGNORE INTO temp.stale VALUES (?)", ((path,) for path in paths))
+    conn.execute("DELETE FROM files WHERE path IN (SELECT path FROM temp.stale)")
     for table in FILE_TABLES:
-        conn.execute(f"DELETE FROM {table} WHERE seed_file = ?", [shown])
+        conn.execute(f"DELETE FROM {table} WHERE seed_file IN (SELECT path FROM temp.stale)")
 
 
 def store(conn, batch):
