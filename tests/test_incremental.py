@@ -161,3 +161,16 @@ def test_a_broken_file_is_reported_even_when_the_cache_knew_it(tmp_path):
         build(seeds, db_path)
     with pytest.raises(SeedError, match="gossip"):
         build(seeds, db_path)  # not cached as valid
+
+
+def test_an_edit_of_the_same_size_is_noticed(tmp_path):
+    seeds = write_seeds(tmp_path / "seeds")
+    db_path = tmp_path / "t.db"
+    build(seeds, db_path)
+    path = seeds / "documents" / "kcna-congress.yml"
+    text = path.read_text()
+    path.write_text(text.replace("Party congress opens", "Party congress shuts"))  # same length
+    assert len(path.read_text()) == len(text)
+    report = build(seeds, db_path)
+    assert report.files_parsed == 1
+    assert sqlite_utils.Database(db_path)["documents"].get("kcna-congress")["title"] == "Party congress shuts"

@@ -220,19 +220,22 @@ CREATE VIEW analysis_refresh AS SELECT NULL AS run;
 
 CREATE TRIGGER analysis_refresh_run INSTEAD OF INSERT ON analysis_refresh
 BEGIN
-    UPDATE claims SET first_seen = s.first_seen, appearances = s.appearances
-    FROM claim_appearance_summary s
-    WHERE s.claim_id = claims.id;
-
+    -- first the decisions: a neighbour's evidence depends on whether this claim is rejected
+    -- (only rows that change are written: on a first build nothing here has a review)
     UPDATE claims
     SET review_decision = r.review_decision,
         review_state = r.review_state,
         credibility_override = r.credibility_override
     FROM claim_review r
-    WHERE r.claim_id = claims.id;
+    WHERE r.claim_id = claims.id
+      AND (claims.review_decision IS NOT r.review_decision
+           OR claims.review_state IS NOT r.review_state
+           OR claims.credibility_override IS NOT r.credibility_override);
 
     UPDATE claims
-    SET status = r.status,
+    SET first_seen = s.first_seen,
+        appearances = s.appearances,
+        status = r.status,
         support_groups = r.support_groups,
         opposition_groups = r.opposition_groups,
         support_appearances = r.support_appearances,
@@ -243,6 +246,7 @@ BEGIN
         admiralty = r.admiralty,
         queue_reason = r.queue_reason
     FROM claim_queue r
+    JOIN claim_appearance_summary s ON s.claim_id = r.claim_id
     WHERE r.claim_id = claims.id;
 
     -- the records of every source these claims appear under

@@ -112,12 +112,12 @@ UNION SELECT l.from_claim_id FROM temp.touched t CROSS JOIN links l ON l.to_clai
 """
 
 # The evidence fingerprint (SPEC section 6): the claim's appearances (document, origin,
-# stance) and the links touching it (other claim, relation). The aggregate sorts the
-# lines itself, so the order rows arrive in does not matter.
+# stance) and the links touching it (other claim, relation). The function sorts the
+# lines itself, so the order group_concat meets them in does not matter.
 FINGERPRINTS = """
 UPDATE claims SET evidence = f.fingerprint
 FROM (
-    SELECT claim_id, evidence_fingerprint(line) AS fingerprint
+    SELECT claim_id, evidence_fingerprint(group_concat(line, char(10))) AS fingerprint
     FROM (
         SELECT t.claim_id, 'appearance' || char(9) || a.document_id || char(9) || a.source_id || char(9) || a.stance AS line
         FROM temp.affected t CROSS JOIN appearances a ON a.claim_id = t.claim_id
@@ -177,17 +177,9 @@ class BuildReport:
     warnings: list
 
 
-class EvidenceFingerprint:
-    """SQL aggregate: the sha256 of the sorted lines, shortened."""
-
-    def __init__(self):
-        self.lines = []
-
-    def step(self, line):
-        self.lines.append(line)
-
-    def finalize(self):
-        return hashlib.sha256("\n".join(sorted(self.lines)).encode()).hexdigest()[:20]
+def evidence_fingerprint(lines: str) -> str:
+    """The sha256 of the claim's evidence lines (newline-separated), sorted, shortened."""
+    return hashlib.sha256("\n".join(sorted(lines.split("\n"))).encode()).hexdigest()[:20]
 
 
 def cache_path_for(db_path) -> pathlib.Path:
@@ -232,7 +224,7 @@ def build(seeds_dir, db_path, texts_dir=None, progress=lambda *args: None) -> Bu
 def write(update, db_path, cache_path, sources_key, progress=lambda *args: None) -> BuildReport:
     db = connect(db_path, for_build=True)
     conn = db.conn
-    conn.create_aggregate("evidence_fingerprint", 1, EvidenceFingerprint)
+    conn.create_function("evidence_fingerprint", 1, evidence_fingerprint, deterministic=True)
     conn.execute("ATTACH DATABASE ? AS cache", [str(cache_path)])
     try:
         conn.executescript(TEMP_TABLES)

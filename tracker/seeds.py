@@ -51,10 +51,10 @@ class SeedError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
-def read_yaml(path: pathlib.Path, shown: str):
-    """Parse one YAML file; a syntax error becomes a Problem with its line."""
+def read_yaml(path: pathlib.Path, shown: str, raw: bytes | None = None):
+    """Parse one YAML file (or its bytes, already read); a syntax error becomes a Problem with its line."""
     try:
-        return yaml.load(path.read_bytes(), Loader=SeedLoader), None
+        return yaml.load(path.read_bytes() if raw is None else raw, Loader=SeedLoader), None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         return None, Problem(
@@ -166,9 +166,9 @@ def load_list(path, shown, model, kind):
     return items, problems, invalid_ids
 
 
-def load_document(path: pathlib.Path, shown: str):
+def load_document(path: pathlib.Path, shown: str, raw: bytes | None = None):
     """One documents/*.yml file -> (Document or None, problems, claim ids it tries to define)."""
-    data, problem = read_yaml(path, shown)
+    data, problem = read_yaml(path, shown, raw)
     if problem:
         return None, [problem], set()
     if not isinstance(data, dict):
