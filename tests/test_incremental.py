@@ -35,6 +35,7 @@ CONTENT = {
 
 def content(path):
     db = sqlite_utils.Database(path)
+    assert list(db.query("PRAGMA foreign_key_check")) == []
     result = {name: [dict(row) for row in db.query(sql)] for name, sql in CONTENT.items()}
     db.close()
     return result

@@ -269,10 +269,9 @@ def write(update, db_path, cache_path, sources_key, progress=lambda *args: None)
                 for statement in AFTER_BULK:
                     conn.execute(statement)
 
-            progress("checking foreign keys")
-            problems = conn.execute("PRAGMA main.foreign_key_check").fetchall()
-            if problems:
-                raise RuntimeError(f"foreign key check failed after build: {problems[:5]}")
+            # No PRAGMA foreign_key_check here: the whole-tree checks already refuse every
+            # name that does not exist, and a full check costs a scan of every table (18 s
+            # at a million claims). The tests run it after every kind of build.
             rewritten = conn.execute("SELECT count(*) FROM temp.changed_documents").fetchone()[0]
         counts = {table: db[table].count for table in ("sources", "documents", "claims", "appearances", "links")}
     finally:
