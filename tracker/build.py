@@ -201,6 +201,7 @@ def check(seeds_dir, texts_dir=None, cache_path=None, progress=lambda *args: Non
             problems += checks.whole_tree(
                 conn, update.sources, update.reviews, str(seeds_dir / cache.SOURCES_FILE),
                 str(seeds_dir / cache.REVIEWS_FILE), update.already_reported)
+            update.warnings += checks.warnings(conn)
         finally:
             conn.close()
     if problems:

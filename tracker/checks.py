@@ -91,6 +91,19 @@ FROM ordered
 WHERE n > 1
 """
 
+# Not an error, a warning: the public database withholds a protected source's quotes,
+# but not the recorder's own words, so a claim text that repeats such a quote publishes it.
+PROTECTED_QUOTES_IN_TEXT = """
+SELECT c.seed_file, json_array('claims', c.position, 'text'), 'claims[' || c.position || '] (id ' || c.id || ')',
+       'text', 'repeats the quote of protected source ' || quote(a.source_id) || ' word for word: reword the '
+       || 'claim, or the public database will carry the quote', NULL
+FROM appearances a
+JOIN sources s ON s.id = a.source_id AND s.sensitivity = 'protected'
+JOIN claims c ON c.id = a.claim_id
+WHERE length(a.quote) >= 20 AND instr(c.text, a.quote) > 0
+GROUP BY c.id
+"""
+
 ALL = (DUPLICATE_DOCUMENTS, CLAIMS_DEFINED_TWICE, UNKNOWN_REFS, UNKNOWN_ORIGINS, UNKNOWN_RELAYS,
        UNKNOWN_PUBLISHERS, UNKNOWN_LINK_ENDS, DUPLICATE_LINKS)
 
@@ -133,6 +146,11 @@ def whole_tree(conn, sources, reviews, sources_file, reviews_file, already_repor
                     reviews_file, f"unknown claim {review.claim!r}", line=line_of(reviews_path, (index, "claim")),
                     entry=f"reviews[{index}] (claim {review.claim})", field="claim"))
     return problems
+
+
+def warnings(conn):
+    return [Problem(seed_file, message, line=line_of(pathlib.Path(seed_file), json.loads(loc)), entry=entry, field=field)
+            for seed_file, loc, entry, field, message, _ in conn.execute(PROTECTED_QUOTES_IN_TEXT)]
 
 
 def _chunks(items, size):
