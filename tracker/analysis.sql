@@ -249,9 +249,9 @@ BEGIN
     JOIN claim_appearance_summary s ON s.claim_id = r.claim_id
     WHERE r.claim_id = claims.id;
 
-    -- the records of every source these claims appear under
-    INSERT OR IGNORE INTO source_queue (source_id)
-    SELECT DISTINCT a.source_id FROM analysis_queue q CROSS JOIN appearances a ON a.claim_id = q.claim_id;
+    -- source records: counted afresh for the sources a build queued (their appearances
+    -- changed); every other source follows its claims by the deltas of
+    -- claims_source_records below
     DELETE FROM source_records WHERE source_id IN (SELECT source_id FROM source_queue);
     INSERT INTO source_records
     SELECT source_id, claims, corroborated, contested, circular, uncorroborated, rejected FROM source_record_counts;
@@ -317,4 +317,18 @@ BEGIN
     VALUES (-1, OLD.status, OLD.kind, OLD.origin_type, OLD.credibility, OLD.queue_reason IS NOT NULL);
     INSERT INTO claim_count_changes
     VALUES (1, NEW.status, NEW.kind, NEW.origin_type, NEW.credibility, NEW.queue_reason IS NOT NULL);
+END;
+
+-- A claim's change of status (or of being rejected) moves it between the columns of the
+-- record of every source it appears under: each source counts the claim once.
+CREATE TRIGGER claims_source_records AFTER UPDATE OF status, review_decision ON claims
+WHEN OLD.status IS NOT NEW.status OR (OLD.review_decision IS 'reject') != (NEW.review_decision IS 'reject')
+BEGIN
+    UPDATE source_records
+    SET corroborated = corroborated + (NEW.status IS 'corroborated') - (OLD.status IS 'corroborated'),
+        contested = contested + (NEW.status IS 'contested') - (OLD.status IS 'contested'),
+        circular = circular + (NEW.status IS 'circular') - (OLD.status IS 'circular'),
+        uncorroborated = uncorroborated + (NEW.status IS 'uncorroborated') - (OLD.status IS 'uncorroborated'),
+        rejected = rejected + (NEW.review_decision IS 'reject') - (OLD.review_decision IS 'reject')
+    WHERE source_id IN (SELECT source_id FROM appearances WHERE claim_id = NEW.id);
 END;

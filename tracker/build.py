@@ -50,9 +50,18 @@ UNION SELECT from_claim_id FROM links WHERE document_id IN (SELECT id FROM temp.
 UNION SELECT to_claim_id FROM links WHERE document_id IN (SELECT id FROM temp.changed_documents)
 """
 
+# Sources whose appearances the changed documents held: their records are counted
+# afresh...
 SOURCES_OF_CHANGED = """
 INSERT OR IGNORE INTO source_queue (source_id)
 SELECT source_id FROM appearances WHERE document_id IN (SELECT id FROM temp.changed_documents)
+"""
+
+# ...and after: every source of a touched claim (its row was rewritten, so the deltas
+# that keep the other records cannot follow it).
+SOURCES_OF_TOUCHED = """
+INSERT OR IGNORE INTO source_queue (source_id)
+SELECT DISTINCT a.source_id FROM temp.touched t CROSS JOIN appearances a ON a.claim_id = t.claim_id
 """
 
 DELETE_CHANGED = {
@@ -301,6 +310,7 @@ def write_rows(conn, everything):
     for table in reversed(SEED_TABLES):
         conn.execute(INSERT_CHANGED[table])
     conn.execute(TOUCHED_CLAIMS)
+    conn.execute(SOURCES_OF_TOUCHED)
     conn.execute("DELETE FROM seed_files")
     conn.execute("INSERT INTO seed_files (path, content_key) SELECT path, content_key FROM temp.current_files")
 
