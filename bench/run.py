@@ -848,7 +848,7 @@ def render(doc: dict) -> str:
         d = results[with_pages[-1]]["datasette"]
         lines += ["", f"Search word `{d['search_word']}` (matches per size: "
                   + ", ".join(f"{int(s):,}: {results[s]['datasette']['search_matches']:,}" for s in with_pages)
-                  + f"); claim page: the most repeated claim (" + ", ".join(
+                  + "); claim page: the most repeated claim (" + ", ".join(
                       f"{int(s):,}: `{results[s]['datasette']['claim_id']}` with "
                       f"{results[s]['most_repeated_claim']['appearances']} appearances" for s in with_pages)
                   + "; page size " + ", ".join(
