@@ -18,7 +18,7 @@ import pathlib
 import tempfile
 
 from . import cache, checks
-from .database import connect, suspended, write_transaction
+from .database import REINDEX_AND_RECOUNT, connect, suspended, write_transaction
 from .models import SOURCE_TYPE_MEANINGS
 from .seeds import SeedError
 
@@ -142,21 +142,6 @@ FROM (
 WHERE f.claim_id = claims.id
 """
 
-# After a bulk write, with the triggers that keep them suspended: the search indexes
-# and the counts are made in one pass each. The counts go through claim_count_changes
-# (analysis.sql) one group at a time, its sign being the group's size.
-AFTER_BULK = (
-    "INSERT INTO claims_fts (claims_fts) VALUES ('rebuild')",
-    "INSERT INTO documents_fts (documents_fts) VALUES ('rebuild')",
-    "DELETE FROM facet_counts",
-    """
-    INSERT INTO claim_count_changes (sign, status, kind, origin_type, credibility, queued)
-    SELECT count(*), status, kind, origin_type, credibility, queue_reason IS NOT NULL
-    FROM claims
-    GROUP BY status, kind, origin_type, credibility, queue_reason IS NOT NULL
-    """,
-)
-
 INSERT_REVIEW = """
 INSERT OR IGNORE INTO review_events (id, claim_id, actor, action, note, credibility, evidence, created_at)
 VALUES (:id, :claim, :actor, :action, :note, :credibility,
@@ -203,7 +188,7 @@ def check(seeds_dir, texts_dir=None, cache_path=None, progress=lambda *args: Non
     seeds_dir = pathlib.Path(seeds_dir)
     update = cache.update(seeds_dir, cache_path, texts_dir, progress)
     problems = list(update.problems)
-    if update.files is not None and (seeds_dir / cache.SOURCES_FILE).exists():
+    if (seeds_dir / cache.SOURCES_FILE).exists():
         progress("checking the whole tree")
         conn = cache.open_cache(cache_path)
         try:
@@ -276,7 +261,7 @@ def write(update, db_path, cache_path, sources_key, progress=lambda *args: None)
                 conn.execute("INSERT INTO analysis_refresh VALUES (1)")
             if everything:
                 progress("indexing text and counting")
-                for statement in AFTER_BULK:
+                for statement in REINDEX_AND_RECOUNT:
                     conn.execute(statement)
 
             # No PRAGMA foreign_key_check here: the whole-tree checks already refuse every

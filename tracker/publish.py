@@ -23,9 +23,9 @@ not be in the file. ``publish`` copies the full database into a new file with se
   staleness reads the same) but lets nobody test a guess;
 * ``source_pseudonyms`` and ``seed_files`` are not in the public file, working tables
   (``analysis_queue``) and tables this module does not know are there but empty
-  (the report names the unknown ones: decide how to publish them); the full-text
-  indexes are built from the public rows, views and triggers recreated from
-  ``tracker.database.DERIVED_SQL``.
+  (the report names the unknown ones: decide how to publish them); views and triggers
+  are recreated from ``tracker.database.DERIVED_SQL``, then the full-text indexes, the
+  facet counts and the source records are made from the public rows.
 
 The full database is read in one read transaction (a consistent snapshot; reviewers
 keep writing meanwhile). The public file is written to a temporary file beside
@@ -47,16 +47,16 @@ import tempfile
 
 import sqlite_utils
 
-from .database import BUSY_TIMEOUT_MS, DERIVED_SQL, DERIVED_VERSION, SCHEMA_SQL, connect, write_transaction
+from .database import BUSY_TIMEOUT_MS, DERIVED_SQL, REINDEX_AND_RECOUNT, DERIVED_VERSION, SCHEMA_SQL, connect, write_transaction
 
 PSEUDONYM_PREFIX = "protected-"
 
 # The tables published, in the order they are copied.
-TABLES = ("source_types", "sources", "documents", "claims", "appearances", "links", "review_events", "facet_counts")
+TABLES = ("source_types", "sources", "documents", "claims", "appearances", "links", "review_events")
 # Tables of the full database that never reach the public file.
 NOT_PUBLISHED = ("source_pseudonyms", "seed_files")
-# Working tables, published empty (analysis.sql's queue of claims to recompute).
-PUBLISHED_EMPTY = ("analysis_queue", "source_queue", "source_records")
+# Published empty: working queues, and what is made afresh from the public rows.
+PUBLISHED_EMPTY = ("analysis_queue", "source_queue", "source_records", "facet_counts")
 
 # Every column that holds a source id (besides sources.id itself, appearances.via and the
 # group columns, handled below). A new foreign key to sources that is not listed here
@@ -143,9 +143,6 @@ PLANS = {
         "order": "t.rowid",
     },
     "links": {"from": "full.links t", "order": "t.rowid"},
-    # counts by status, kind and source type: the same in both files, and nothing in
-    # them names a source
-    "facet_counts": {"from": "full.facet_counts t", "order": "t.rowid"},
     "review_events": {
         "from": "full.review_events t",
         "columns": {
@@ -311,8 +308,10 @@ def _write_public(db_path: pathlib.Path, path: pathlib.Path) -> PublishReport:
         for sql in indexes:
             conn.execute(sql)
         db = sqlite_utils.Database(conn)
-        _build_fts(db)
         db.executescript(DERIVED_SQL)  # statement by statement: no implicit COMMIT
+        # the rows were copied before the triggers that index and count them existed
+        for statement in REINDEX_AND_RECOUNT:
+            conn.execute(statement)
         conn.execute(f"PRAGMA user_version = {DERIVED_VERSION}")
         # source records are counted afresh from the public rows (they are keyed by
         # source id, so a copy would carry protected ids)
@@ -422,13 +421,6 @@ def _keyed(key: bytes):
         return hmac.new(key, str(value).encode(), hashlib.sha256).hexdigest()[:32]
 
     return keyed
-
-
-def _build_fts(db):
-    """Fill the full-text indexes (schema.sql) from the public rows: the rows were copied
-    before the triggers that keep the indexes in step existed."""
-    for table in ("claims_fts", "documents_fts"):
-        db.execute(f"INSERT INTO {table}({table}) VALUES ('rebuild')")
 
 
 def _finish_file(temporary: pathlib.Path, out_path: pathlib.Path):
