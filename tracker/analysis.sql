@@ -272,7 +272,7 @@ BEGIN
     INSERT INTO analysis_refresh VALUES (1);
 END;
 
--- Counts for Datasette's unfiltered pages. Each change to a claim inserts its old
+-- Counts for Datasette's unfiltered pages (the plugin's COUNTED_FACETS lists the same facets). Each change to a claim inserts its old
 -- values with sign -1 and its new ones with +1 into claim_count_changes, whose trigger
 -- spreads them over facet_counts; null values are not counted (Datasette's facets
 -- skip them too).

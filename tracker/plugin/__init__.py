@@ -87,6 +87,7 @@ def counted(sql, params):
     return None
 
 
+# The facets facet_counts holds: keep in step with claim_count_changes_apply in analysis.sql.
 COUNTED_FACETS = {
     "claims": {"status", "kind", "origin_type", "credibility"},
     "review_queue": {"status", "kind", "origin_type"},
