@@ -206,7 +206,6 @@ class Code:
             self.dir.mkdir(parents=True)
             shutil.copytree(ROOT / "tracker", self.dir / "tracker",
                             ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-            shutil.copy2(ROOT / "metadata.yml", self.dir / "metadata.yml")
             digest = hashlib.sha256()
             for f in sorted(p for p in self.dir.rglob("*") if p.is_file()):
                 digest.update(str(f.relative_to(self.dir)).encode() + b"\0" + f.read_bytes())
@@ -451,7 +450,7 @@ def expected_facets(path: str) -> list:
     parts = base.strip("/").split("/")
     if len(parts) != 2:  # a row page, not a table page
         return []
-    tables = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))["databases"]["tracker"]["tables"]
+    tables = yaml.safe_load((ROOT / "tracker" / "metadata.yml").read_text(encoding="utf-8"))["databases"]["tracker"]["tables"]
     facets = list((tables.get(parts[1]) or {}).get("facets") or [])
     for key, value in urllib.parse.parse_qsl(query):
         if key == "_facet" and value not in facets:

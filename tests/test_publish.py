@@ -361,7 +361,7 @@ async def test_datasette_serves_the_public_file(db_path, tmp_path):
     db.close()
     public = tmp_path / "public" / "tracker.db"  # stem 'tracker': metadata.yml applies
     publish(db_path, public)
-    metadata = yaml.safe_load((ROOT / "metadata.yml").read_text())
+    metadata = yaml.safe_load((ROOT / "tracker" / "metadata.yml").read_text())
     queries = metadata["databases"]["tracker"]["queries"]
     metadata["databases"]["tracker"]["queries"] = {k: q for k, q in queries.items() if not q.get("write")}
     ds = Datasette([str(public)], metadata=metadata)

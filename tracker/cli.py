@@ -250,6 +250,17 @@ def publish(db: pathlib.Path = DB,
     out.print(f"Wrote {escape(str(out_path))}: {report}")
 
 
+# The commands of the other jobs live beside their code (each module imports its heavy
+# libraries only inside its commands).
+from .ingest import commands as ingest_commands  # noqa: E402
+from .capture import commands as capture_commands  # noqa: E402
+from .links import commands as links_commands  # noqa: E402
+from .export import commands as export_commands  # noqa: E402
+
+for _job in (ingest_commands, capture_commands, links_commands, export_commands):
+    _job.register(app)
+
+
 def main():
     app()
 

@@ -8,7 +8,8 @@ import yaml
 from datasette.app import Datasette
 from datasette.database import Database
 
-METADATA = pathlib.Path(__file__).resolve().parent.parent / "metadata.yml"
+# Shipped inside the package, so that a wheel install serves its canned queries and permissions.
+METADATA = pathlib.Path(__file__).resolve().parent / "metadata.yml"
 
 
 def load_metadata(public: bool = False, path: pathlib.Path = METADATA) -> dict:

@@ -1,0 +1,1 @@
+"""Assisted capture: attributions found in a text, and draft claims proposed from them."""

@@ -1,0 +1,1 @@
+"""Interchange: claims out as schema.org ClaimReview, W3C PROV and CSV."""

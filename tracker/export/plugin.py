@@ -1,0 +1,1 @@
+"""This job's Datasette hooks (a plugin of its own: entry point in pyproject.toml)."""
