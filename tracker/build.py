@@ -105,8 +105,9 @@ REPLACE_SOURCES = (
     "DELETE FROM sources",
     "DELETE FROM source_types",
     """
-    INSERT INTO sources (id, name, type, reliability, group_id, outlet_id, independence_group, url, notes, sensitivity)
-    SELECT id, name, type, reliability, group_id, outlet_id, independence_group, url, notes, sensitivity
+    INSERT INTO sources (id, name, type, reliability, group_id, outlet_id, independence_group, url, notes, sensitivity,
+                         aliases)
+    SELECT id, name, type, reliability, group_id, outlet_id, independence_group, url, notes, sensitivity, aliases
     FROM cache.sources ORDER BY position
     """,
 )

@@ -48,7 +48,7 @@ CREATE TABLE IF NOT EXISTS links (
 );
 CREATE TABLE IF NOT EXISTS sources (
     id TEXT PRIMARY KEY, name TEXT, type TEXT, reliability TEXT, group_id TEXT, outlet_id TEXT,
-    independence_group TEXT, url TEXT, notes TEXT, sensitivity TEXT, position INTEGER
+    independence_group TEXT, url TEXT, notes TEXT, sensitivity TEXT, aliases TEXT, position INTEGER
 );
 CREATE INDEX IF NOT EXISTS documents_file ON documents(seed_file);
 CREATE INDEX IF NOT EXISTS documents_id ON documents(id);
@@ -60,7 +60,7 @@ CREATE INDEX IF NOT EXISTS links_file ON links(seed_file);
 """
 
 # Bump when the rows a file turns into change shape: the whole cache is then rebuilt.
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 FILE_TABLES = ("documents", "claims", "appearances", "links")
 BATCH_FILES = 500
 BULK_FILES = 2000
@@ -149,9 +149,10 @@ def update(seeds_dir, cache_path, texts_dir=None, progress=lambda step, done=Non
     with write_transaction(conn):
         conn.execute("DELETE FROM sources")
         conn.executemany(
-            "INSERT OR IGNORE INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(s.id, s.name, s.type.value, s.reliability, s.group, s.outlet, s.independence_group, s.url,
-              s.notes, s.sensitivity, index) for index, s in source_items],
+              s.notes, s.sensitivity, json.dumps(s.aliases, ensure_ascii=False), index)
+             for index, s in source_items],
         )
 
     progress("looking for changed documents")

@@ -109,6 +109,9 @@ class Source(Strict):
     url: Optional[str] = None
     notes: Optional[str] = None
     sensitivity: Literal["public", "protected"] = "public"
+    # Other names texts use for the source ("KCNA", "the Korean Central News Agency"):
+    # ingest picks publishers by them, drafting recognises origins by them.
+    aliases: list[Text] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _outlet_for_informants(self):

@@ -18,7 +18,8 @@ CREATE TABLE IF NOT EXISTS sources (
     independence_group TEXT NOT NULL,
     url TEXT,
     notes TEXT,
-    sensitivity TEXT NOT NULL CHECK (sensitivity IN ('public', 'protected'))
+    sensitivity TEXT NOT NULL CHECK (sensitivity IN ('public', 'protected')),
+    aliases TEXT  -- JSON list of other names texts use for it (null in the public file for protected sources)
 );
 
 CREATE TABLE IF NOT EXISTS documents (
