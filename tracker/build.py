@@ -223,12 +223,11 @@ def check(seeds_dir, texts_dir=None, cache_path=None, progress=lambda *args: Non
         progress("checking the whole tree")
         conn = cache.open_cache(cache_path)
         try:
-            problems += checks.whole_tree(
-                conn, update.sources, update.reviews, str(seeds_dir / cache.SOURCES_FILE),
-                str(seeds_dir / cache.REVIEWS_FILE), update.already_reported)
-            update.warnings += checks.warnings(conn)
+            found, warnings = checks.whole_tree(conn, seeds_dir, update)
         finally:
             conn.close()
+        problems += found
+        update.warnings += warnings
     if problems:
         raise SeedError(problems)
     return update
