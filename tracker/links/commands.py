@@ -71,3 +71,34 @@ def register(app):
             label, score = shipped.predict(claim, text)
             out.write(json.dumps({"id": id_, "stance": label, "score": round(score, 4)}) + "\n")
         out.flush()
+
+    @app.command("suggest-links")
+    def suggest_links(
+        db: pathlib.Path = typer.Option(pathlib.Path("db/tracker.db"), "--db", help="The tracker database file."),
+        claim: Optional[list[str]] = typer.Option(
+            None, "--claim", help="Only this claim's suggestions (repeat for several); default all claims."),
+        limit: int = typer.Option(5, "--limit", min=1, max=100, help="Suggestions kept per claim."),
+    ):
+        """Fill link_suggestions: for each claim, the unlinked claims most likely about the
+        same thing (shared words, tags, period, names), with a proposed relation."""
+        import time
+
+        from ..database import open_existing, write_transaction
+        from .suggest import refresh
+
+        try:
+            database = open_existing(db)
+        except Exception as e:  # FileNotFoundError, OutdatedDatabase
+            _error(str(e))
+        conn = database.conn
+        if claim:
+            known = {row[0] for row in conn.execute(
+                f"SELECT id FROM claims WHERE id IN ({', '.join('?' * len(claim))})", claim)}
+            unknown = [c for c in claim if c not in known]
+            if unknown:
+                _error(f"{db}: no claim with id {', '.join(unknown)}")
+        started = time.perf_counter()
+        with write_transaction(conn):
+            written = refresh(conn, claim or None, limit)
+        print(f"{written} suggestion(s) written for {len(claim) if claim else 'every'} claim(s) "
+              f"in {time.perf_counter() - started:.1f} s")

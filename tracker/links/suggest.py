@@ -1,0 +1,341 @@
+"""Suggested links: for each claim, the unlinked claims most likely about the same thing.
+
+Retrieval is one FTS5 query per batch of claims (bm25 over a search table of its own,
+`link_search`), whose rows hold a claim's text and quotes plus what the tracker knows
+about it as tokens: its tags, the period it occurred in, and entity names written the
+same way whatever their romanisation (Kim Jong Un / Kim Jong-un, Ryanggang /
+Yanggang). bm25 then weighs a shared rare tag or name as it weighs a rare word. The
+best candidates are re-ranked with the shared tags, period and names counted outright,
+and the stance model (stance.py) proposes the relation: `contradicts` where one claim
+reads as denying the other, else `corroborates`.
+
+Never suggested: a claim with itself, a pair already linked (by the seeds or a
+reviewer) and a pair a reviewer dismissed. A pair is stored once, as (smaller id,
+larger id).
+"""
+
+import json
+import re
+import unicodedata
+
+SUGGESTIONS_SQL = """
+CREATE TABLE IF NOT EXISTS link_suggestions (
+    claim_id TEXT NOT NULL REFERENCES claims(id),
+    other_claim_id TEXT NOT NULL REFERENCES claims(id),
+    relation TEXT NOT NULL CHECK (relation IN ('corroborates', 'contradicts')),
+    score REAL NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (claim_id, other_claim_id),
+    CHECK (claim_id < other_claim_id)
+);
+CREATE INDEX IF NOT EXISTS link_suggestions_other ON link_suggestions(other_claim_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS link_search USING FTS5 (
+    claim_id UNINDEXED, body, tokenize = 'porter unicode61'
+);
+"""
+
+# Romanisations that differ by more than spacing, hyphens, apostrophes or diacritics
+# (those are removed before names are compared): each variant -> one spelling.
+VARIANTS = {
+    "ryanggang": "yanggang", "yanggangdo": "yanggang", "ryanggangdo": "yanggang",
+    "nodong": "rodong", "choson": "chosun", "joseon": "chosun",
+    "pyeongyang": "pyongyang", "pyongan": "pyongan", "phyongyang": "pyongyang",
+    "chongjin": "chongjin", "cheongjin": "chongjin", "sinuiju": "sinuiju", "shinuiju": "sinuiju",
+    "hamgyong": "hamgyong", "hamgyeong": "hamgyong", "kaesong": "kaesong", "gaeseong": "kaesong",
+    "wonsan": "wonsan", "hyesan": "hyesan", "myohyang": "myohyang", "kimjongeun": "kimjongun",
+    "kimjungun": "kimjongun", "kimjongil": "kimjongil", "kimjungil": "kimjongil",
+    "kimilsung": "kimilsung", "kimilsong": "kimilsung", "kimyojong": "kimyojong",
+    "kimyeojeong": "kimyojong", "wpk": "workersparty", "kwp": "workersparty",
+    "kpa": "koreanpeoplesarmy", "spa": "supremepeoplesassembly", "nis": "nationalintelligenceservice",
+}
+# Capitalised words that start a sentence or a title but name nothing.
+NOT_NAMES = frozenset("""
+The A An In On At Of For To By With From And Or But After Before During As It Its This That
+These Those He She They We His Her Their Our Under Over Both Each Every Some Many Most
+""".split())
+NAME = re.compile(r"[A-Z][\w'’-]*(?:[ -][A-Z][\w'’-]*)*")
+WORD = re.compile(r"[a-z0-9]+")
+STOP = frozenset("""
+a an the of to in on at for by with from and or but is are was were be been being it its this
+that these those as into over after before about than then so such has have had do does did
+will would can could should may might must he she they we you i his her their our your them
+him us me my who whom which what when where why how all any some more most said says say
+not no also only other its own very
+""".split())
+
+
+def plain(text):
+    """Lower case, diacritics and apostrophes removed: P'yŏngyang -> pyongyang."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("'", "").replace("’", "")
+
+
+def names(text):
+    """Entity names in a text, each as one token: spaces and hyphens removed, variants unified.
+
+    "Kim Jong Un", "Kim Jong-un" and "KIM JONG-UN" all give "kimjongun"; each longer
+    word of a name is a token too, so that "Hyesan City" meets "Hyesan".
+    """
+    found = set()
+    for match in NAME.finditer(plain(text)):
+        parts = [p for p in re.split(r"[ -]", match.group(0)) if p and p not in NOT_NAMES]
+        if not parts:
+            continue
+        joined = "".join(parts).lower()
+        found.add(VARIANTS.get(joined, joined))
+        for part in parts:
+            word = part.lower()
+            if len(word) > 3:
+                found.add(VARIANTS.get(word, word))
+    return found
+
+
+def periods(occurred):
+    """The period tokens of an `occurred` date: its year and, where given, its month."""
+    if not occurred:
+        return []
+    parts = str(occurred).split("-")
+    out = [f"when{parts[0]}"]
+    if len(parts) > 1:
+        out.append(f"when{parts[0]}{parts[1]}")
+    return out
+
+
+def tag_token(tag):
+    return "tag" + re.sub(r"[^a-z0-9]", "", tag.lower())
+
+
+def search_body(text, quotes, tags, occurred):
+    """The indexed text of one claim: words, then name, tag and period tokens."""
+    words = " ".join([text, *quotes])
+    extra = [f"ent{n}" for n in sorted(names(words))]
+    extra += [tag_token(t) for t in tags]
+    extra += periods(occurred)
+    return plain(words) + " " + " ".join(extra)
+
+
+def query_terms(body):
+    """A claim body's distinct content tokens, in order."""
+    terms = []
+    for word in WORD.findall(body.lower()):
+        if word in STOP or len(word) < 3 or word in terms:
+            continue
+        terms.append(word)
+    return terms
+
+
+CLAIM_ROWS = """
+SELECT c.id, c.text, c.tags, c.occurred, c.document_id,
+       (SELECT json_group_array(a.quote) FROM appearances a
+         WHERE a.claim_id = c.id AND a.quote IS NOT NULL) AS quotes
+FROM claims c
+"""
+
+# One statement per batch: every target's query against the search table, the best
+# candidates of each kept by a window.
+CANDIDATES = """
+WITH matched AS MATERIALIZED (
+    SELECT t.claim_id AS claim_id, s.claim_id AS other_claim_id, bm25(link_search) AS rank
+    FROM link_targets t JOIN link_search s ON link_search MATCH t.query
+),
+ranked AS (
+    SELECT claim_id, other_claim_id, rank,
+           row_number() OVER (PARTITION BY claim_id ORDER BY rank) AS n
+    FROM matched WHERE other_claim_id != claim_id
+)
+SELECT claim_id, other_claim_id, rank FROM ranked WHERE n <= :depth
+"""
+
+# Re-ranking weights, chosen on the seed corpus (bench/links/seed_recall.py): bm25
+# relative to the claim's best candidate, plus each shared tag, each related tag (tags
+# that go together on other claims), a shared period, shared names, and origins that
+# differ (a link is worth most between independent voices).
+DEPTH = 30          # bm25 candidates re-ranked per claim
+QUERY_TERMS = 24    # a claim's rarest terms make its query: bounded work per claim
+W_TAG, W_RELATED_TAGS, W_PERIOD, W_NAMES, W_OTHER_ORIGIN = 0.3, 0.4, 0.0, 0.0, 0.2
+CONTRADICTS_AT = 0.5  # the stance model's "against" probability that proposes contradicts
+
+
+def create(conn):
+    """The suggestion and search tables (statement by statement: executescript would
+    commit the caller's transaction)."""
+    for statement in SUGGESTIONS_SQL.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def _claims(conn, ids=None):
+    if ids is None:
+        return conn.execute(CLAIM_ROWS + " ORDER BY c.id").fetchall()
+    conn.execute("DROP TABLE IF EXISTS temp.link_wanted")
+    conn.execute("CREATE TEMP TABLE link_wanted (id TEXT PRIMARY KEY)")
+    conn.executemany("INSERT OR IGNORE INTO link_wanted VALUES (?)", [(i,) for i in ids])
+    return conn.execute(CLAIM_ROWS + " JOIN link_wanted w ON w.id = c.id ORDER BY c.id").fetchall()
+
+
+class Claim:
+    __slots__ = ("id", "text", "tags", "periods", "names", "document_id", "origin_id", "body")
+
+    def __init__(self, row, origin_id):
+        quotes = [q for q in json.loads(row[5] or "[]") if q]
+        self.id, self.text, self.document_id, self.origin_id = row[0], row[1], row[4], origin_id
+        self.tags = frozenset(json.loads(row[2] or "[]"))
+        self.periods = frozenset(periods(row[3]))
+        self.names = frozenset(names(" ".join([row[1], *quotes])))
+        self.body = search_body(row[1], quotes, sorted(self.tags), row[3])
+
+
+def index_claims(conn, claims, full):
+    """Write the search rows of these claims (all rows anew when ``full``)."""
+    if full:
+        conn.execute("DELETE FROM link_search")
+    else:
+        conn.executemany("DELETE FROM link_search WHERE claim_id = ?", [(c.id,) for c in claims])
+    conn.executemany("INSERT INTO link_search (claim_id, body) VALUES (?, ?)", [(c.id, c.body) for c in claims])
+
+
+TAG_COUNTS = """
+SELECT t.value, count(*) FROM claims c, json_each(c.tags) t GROUP BY t.value
+"""
+TAG_PAIRS = """
+SELECT a.value, b.value, count(*) FROM claims c, json_each(c.tags) a, json_each(c.tags) b
+WHERE a.value < b.value GROUP BY a.value, b.value
+"""
+
+
+class TagRelations:
+    """How often two tags go together on a claim (cosine of their claim sets)."""
+
+    def __init__(self, conn):
+        self.counts = dict(conn.execute(TAG_COUNTS).fetchall())
+        self.pairs = {(a, b): n for a, b, n in conn.execute(TAG_PAIRS)}
+
+    def similarity(self, a, b):
+        if a == b:
+            return 1.0
+        key = (a, b) if a < b else (b, a)
+        n = self.pairs.get(key)
+        return n / (self.counts[a] * self.counts[b]) ** 0.5 if n else 0.0
+
+    def related(self, mine, theirs):
+        """Each tag's best match on the other side, summed both ways (0 when either has none)."""
+        if not mine or not theirs:
+            return 0.0
+        return (sum(max(self.similarity(a, b) for b in theirs) for a in mine)
+                + sum(max(self.similarity(a, b) for b in mine) for a in theirs))
+
+
+EXCLUDED_LINKS = """
+SELECT from_claim_id, to_claim_id FROM links
+"""
+
+
+def excluded_pairs(conn, set_aside_links=False):
+    """Pairs never suggested: linked ones (unless set aside, for measuring) and dismissed ones."""
+    pairs = set()
+    sources = [] if set_aside_links else [EXCLUDED_LINKS]
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(review_events)")}
+    if "other_claim_id" in columns:
+        # Reviewers' decisions: a dismissed pair, and a link a reviewer made (whatever later).
+        sources.append("SELECT claim_id, other_claim_id FROM review_events "
+                       "WHERE action IN ('dismiss', 'link') AND other_claim_id IS NOT NULL")
+    for sql in sources:
+        for a, b in conn.execute(sql):
+            pairs.add((a, b) if a < b else (b, a))
+    return pairs
+
+
+def _query(terms, df):
+    rare = sorted(terms, key=lambda t: (df.get(t, 0), t))[:QUERY_TERMS]
+    return " OR ".join(f'"{t}"' for t in rare)
+
+
+def refresh(conn, claim_ids=None, limit=5, set_aside_links=False, stance_model=None):
+    """Recompute the suggestions of these claims (all claims when None); return how many rows.
+
+    The search rows of the named claims are rewritten first, so that edited claims
+    are found by their new words. ``set_aside_links`` ignores the recorded links (to
+    measure how many of them the suggestions find again).
+    """
+    from .stance import model
+
+    stance_model = stance_model or model()
+    create(conn)
+    full = claim_ids is None
+    origins = dict(conn.execute("SELECT id, origin_id FROM claims"))
+    targets = [Claim(r, origins[r[0]]) for r in _claims(conn, claim_ids)]
+    index_claims(conn, targets, full)
+
+    # Document frequency of each token, to query a claim by its rarest terms.
+    df = {}
+    for (body,) in conn.execute("SELECT body FROM link_search"):
+        for token in set(WORD.findall(body)):
+            df[token] = df.get(token, 0) + 1
+    conn.execute("DROP TABLE IF EXISTS temp.link_targets")
+    conn.execute("CREATE TEMP TABLE link_targets (claim_id TEXT PRIMARY KEY, query TEXT NOT NULL)")
+    conn.executemany("INSERT INTO link_targets VALUES (?, ?)",
+                     [(c.id, _query(query_terms(c.body), df)) for c in targets if query_terms(c.body)])
+    found = {}
+    for claim_id, other_id, rank in conn.execute(CANDIDATES, {"depth": DEPTH}):
+        found.setdefault(claim_id, []).append((other_id, -rank))
+
+    others = {c.id: c for c in targets}
+    missing = {o for lst in found.values() for o, _ in lst} - set(others)
+    if missing:
+        for row in _claims(conn, sorted(missing)):
+            others[row[0]] = Claim(row, origins[row[0]])
+    excluded = excluded_pairs(conn, set_aside_links)
+    relations = TagRelations(conn)
+
+    best = {}
+    for claim in targets:
+        candidates = found.get(claim.id, [])
+        top_rank = max((r for _, r in candidates), default=0) or 1.0
+        scored = []
+        for other_id, rank in candidates:
+            pair = (claim.id, other_id) if claim.id < other_id else (other_id, claim.id)
+            if other_id == claim.id or pair in excluded:
+                continue
+            other = others[other_id]
+            shared_tags = claim.tags & other.tags
+            related = relations.related(claim.tags, other.tags)
+            shared_period = claim.periods & other.periods
+            shared_names = claim.names & other.names
+            other_origin = claim.origin_id != other.origin_id
+            score = (rank / top_rank + W_TAG * len(shared_tags) + W_RELATED_TAGS * related
+                     + W_PERIOD * bool(shared_period) + W_NAMES * min(len(shared_names), 3)
+                     + W_OTHER_ORIGIN * other_origin)
+            scored.append((score, other, shared_tags, shared_period, shared_names, other_origin))
+        scored.sort(key=lambda s: (-s[0], s[1].id))
+        for score, other, shared_tags, shared_period, shared_names, other_origin in scored[:limit]:
+            pair = (claim.id, other.id) if claim.id < other.id else (other.id, claim.id)
+            if pair in best and best[pair][0] >= score:
+                continue
+            reasons = ["shared words" + (" (best match)" if other is scored[0][1] else "")]
+            if shared_tags:
+                reasons.append("shared tags: " + ", ".join(sorted(shared_tags)))
+            if shared_period:
+                reasons.append("same period: " + max(shared_period, key=len)[4:])
+            if shared_names:
+                reasons.append("names: " + ", ".join(sorted(shared_names)[:4]))
+            if other_origin:
+                reasons.append("different origins")
+            best[pair] = (score, claim, other, reasons)
+
+    rows = []
+    for (a, b), (score, claim, other, reasons) in best.items():
+        # Does the other claim, read as a text about this claim, deny it? Both ways.
+        against = max(stance_model.probabilities(claim.text, other.text)["against"],
+                      stance_model.probabilities(other.text, claim.text)["against"])
+        relation = "contradicts" if against >= CONTRADICTS_AT else "corroborates"
+        reasons.append(f"stance: against {against:.2f}")
+        rows.append((a, b, relation, round(score, 4), "; ".join(reasons)))
+
+    if full:
+        conn.execute("DELETE FROM link_suggestions")
+    else:
+        conn.executemany("DELETE FROM link_suggestions WHERE claim_id = ? OR other_claim_id = ?",
+                         [(c.id, c.id) for c in targets])
+    conn.executemany("INSERT OR REPLACE INTO link_suggestions (claim_id, other_claim_id, relation, score, reason) "
+                     "VALUES (?, ?, ?, ?, ?)", rows)
+    return len(rows)
