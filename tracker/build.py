@@ -291,6 +291,12 @@ def write(update, db_path, cache_path, sources_key, progress=lambda *args: None)
                 conn.execute("INSERT OR IGNORE INTO analysis_queue (claim_id) SELECT claim_id FROM temp.affected")
                 refreshed = analysis.refresh_claims(conn)
 
+                # Suggested links (tracker/links): recomputed for the claims this build
+                # touched, once `tracker suggest-links` has been run on the database.
+                progress("suggesting links")
+                from .links.suggest import refresh_after_build
+                refresh_after_build(conn)
+
                 progress("counting the sources' track records")
                 if everything:
                     conn.execute(analysis.QUEUE_ALL_SOURCES)

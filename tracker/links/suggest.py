@@ -265,6 +265,13 @@ def refresh(conn, claim_ids=None, limit=5, set_aside_links=False, stance_model=N
     origins = dict(conn.execute("SELECT id, origin_id FROM claims"))
     targets = [Claim(r, origins[r[0]]) for r in _claims(conn, claim_ids)]
     index_claims(conn, targets, full)
+    if not full:
+        # Claims never indexed (a first run limited to some claims, claims added since):
+        # they must be findable too.
+        unindexed = [r[0] for r in conn.execute(
+            "SELECT id FROM claims EXCEPT SELECT claim_id FROM link_search")]
+        if unindexed:
+            index_claims(conn, [Claim(r, origins[r[0]]) for r in _claims(conn, unindexed)], False)
 
     # Document frequency of each token, to query a claim by its rarest terms.
     df = {}
@@ -339,3 +346,17 @@ def refresh(conn, claim_ids=None, limit=5, set_aside_links=False, stance_model=N
     conn.executemany("INSERT OR REPLACE INTO link_suggestions (claim_id, other_claim_id, relation, score, reason) "
                      "VALUES (?, ?, ?, ?, ?)", rows)
     return len(rows)
+
+
+def refresh_after_build(conn, limit=5):
+    """After a build wrote its rows (inside its transaction): the suggestions of the
+    claims it touched are recomputed and those of removed claims dropped. Nothing is
+    done until someone has run `tracker suggest-links` once on this database."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'link_suggestions'").fetchone():
+        return 0
+    conn.execute("DELETE FROM link_suggestions WHERE claim_id NOT IN (SELECT id FROM claims) "
+                 "OR other_claim_id NOT IN (SELECT id FROM claims)")
+    conn.execute("DELETE FROM link_search WHERE claim_id NOT IN (SELECT id FROM claims)")
+    touched = [row[0] for row in conn.execute(
+        "SELECT claim_id FROM temp.touched WHERE claim_id IN (SELECT id FROM claims)")]
+    return refresh(conn, touched, limit) if touched else 0
