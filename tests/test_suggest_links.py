@@ -98,3 +98,21 @@ def test_suggestions_absent_from_the_public_file(tmp_path, db_path):
 ])
 def test_names_meet_across_romanisations(a, b):
     assert names(a) & names(b)
+
+
+async def test_claim_page_lists_suggestions_to_team_members_only(db_path):
+    from tracker.serve import make_datasette
+
+    suggest(db_path)
+    other = next(b if a == "villa-rumour" else a for a, b, *_ in suggestions(db_path) if "villa-rumour" in (a, b))
+    ds = make_datasette(db_path)
+    for actor in ({"id": "alice", "reviewer": True}, {"id": "rita", "reader": True}):
+        cookies = {"ds_actor": ds.sign({"a": actor}, "actor")}
+        html = (await ds.client.get("/tracker/claims/villa-rumour", cookies=cookies)).text
+        assert "Suggested links" in html and f"/tracker/claims/{other}" in html
+    anonymous = await ds.client.get("/tracker/claims/villa-rumour")
+    assert "Suggested links" not in anonymous.text
+    assert "link_suggestions" not in anonymous.text
+    for table in ("link_suggestions", "link_search"):
+        assert (await ds.client.get(f"/tracker/{table}")).status_code == 403
+        assert (await ds.client.get(f"/tracker/{table}", cookies=cookies)).status_code == 200

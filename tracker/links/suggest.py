@@ -20,8 +20,10 @@ import unicodedata
 
 SUGGESTIONS_SQL = """
 CREATE TABLE IF NOT EXISTS link_suggestions (
-    claim_id TEXT NOT NULL REFERENCES claims(id),
-    other_claim_id TEXT NOT NULL REFERENCES claims(id),
+    -- No REFERENCES: the claim page would then list them to anyone who can see it.
+    -- The build drops the suggestions of removed claims itself.
+    claim_id TEXT NOT NULL,
+    other_claim_id TEXT NOT NULL,
     relation TEXT NOT NULL CHECK (relation IN ('corroborates', 'contradicts')),
     score REAL NOT NULL,
     reason TEXT NOT NULL,
