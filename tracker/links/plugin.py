@@ -43,7 +43,7 @@ def extra_template_vars(view_name, table, database, request, datasette):
 
 
 # The suggestion and search tables, shadow tables included.
-PRIVATE_TABLES = ("link_suggestions", "link_search")
+PRIVATE_TABLES = ("link_suggestions", "link_search", "link_indexed", "link_terms")
 
 
 @hookimpl

@@ -32,8 +32,12 @@ CREATE TABLE IF NOT EXISTS link_suggestions (
 );
 CREATE INDEX IF NOT EXISTS link_suggestions_other ON link_suggestions(other_claim_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS link_search USING FTS5 (
-    claim_id UNINDEXED, body, tokenize = 'porter unicode61'
+    claim_id UNINDEXED, body, tokenize = 'unicode61'
 );
+-- Which search row holds a claim (an FTS5 column cannot be indexed), and how many
+-- claims hold each token: a claim is re-indexed and queried without a scan.
+CREATE TABLE IF NOT EXISTS link_indexed (claim_id TEXT PRIMARY KEY, search_rowid INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS link_terms (term TEXT PRIMARY KEY, claims INTEGER NOT NULL) WITHOUT ROWID;
 """
 
 # Romanisations that differ by more than spacing, hyphens, apostrophes or diacritics
@@ -113,7 +117,12 @@ def search_body(text, quotes, tags, occurred):
     extra = [f"ent{n}" for n in sorted(names(words))]
     extra += [tag_token(t) for t in tags]
     extra += periods(occurred)
-    return plain(words) + " " + " ".join(extra)
+    # Words stemmed here (the search table's tokenizer does not stem), so that the
+    # term counts in link_terms are exactly what a query matches.
+    from .stance import stem
+
+    stemmed = [stem(w) for w in WORD.findall(plain(words).lower()) if w not in STOP]
+    return " ".join(stemmed) + " " + " ".join(extra)
 
 
 def query_terms(body):
@@ -138,7 +147,7 @@ FROM claims c
 CANDIDATES = """
 WITH matched AS MATERIALIZED (
     SELECT t.claim_id AS claim_id, s.claim_id AS other_claim_id, bm25(link_search) AS rank
-    FROM link_targets t JOIN link_search s ON link_search MATCH t.query
+    FROM temp.link_batch t JOIN link_search s ON link_search MATCH t.query
 ),
 ranked AS (
     SELECT claim_id, other_claim_id, rank,
@@ -153,7 +162,9 @@ SELECT claim_id, other_claim_id, rank FROM ranked WHERE n <= :depth
 # that go together on other claims), a shared period, shared names, and origins that
 # differ (a link is worth most between independent voices).
 DEPTH = 30          # bm25 candidates re-ranked per claim
-QUERY_TERMS = 24    # a claim's rarest terms make its query: bounded work per claim
+QUERY_TERMS = 16    # a claim's rarest terms make its query: bounded work per claim
+COMMON_FLOOR, COMMON_SHARE = 200, 0.005  # terms in more claims than this are not queried
+BATCH = 200         # claims per retrieval statement
 W_TAG, W_RELATED_TAGS, W_PERIOD, W_NAMES, W_OTHER_ORIGIN = 0.3, 0.4, 0.0, 0.0, 0.2
 CONTRADICTS_AT = 0.5  # the stance model's "against" probability that proposes contradicts
 
@@ -187,13 +198,42 @@ class Claim:
         self.body = search_body(row[1], quotes, sorted(self.tags), row[3])
 
 
+def _count_terms(conn, bodies, sign):
+    counts = {}
+    for body in bodies:
+        for token in set(WORD.findall(body)):
+            counts[token] = counts.get(token, 0) + 1
+    conn.executemany(
+        "INSERT INTO link_terms (term, claims) VALUES (?, ?) "
+        "ON CONFLICT (term) DO UPDATE SET claims = claims + excluded.claims",
+        [(t, sign * n) for t, n in counts.items()])
+
+
+def unindex(conn, ids_sql):
+    """Remove the search rows (and their term counts) of the claims ``ids_sql`` selects."""
+    rows = f"SELECT search_rowid FROM link_indexed WHERE claim_id IN ({ids_sql})"
+    _count_terms(conn, (b for (b,) in conn.execute(f"SELECT body FROM link_search WHERE rowid IN ({rows})")), -1)
+    conn.execute(f"DELETE FROM link_search WHERE rowid IN ({rows})")
+    conn.execute(f"DELETE FROM link_indexed WHERE claim_id IN ({ids_sql})")
+    conn.execute("DELETE FROM link_terms WHERE claims <= 0")
+
+
 def index_claims(conn, claims, full):
     """Write the search rows of these claims (all rows anew when ``full``)."""
     if full:
-        conn.execute("DELETE FROM link_search")
+        for table in ("link_search", "link_indexed", "link_terms"):
+            conn.execute(f"DELETE FROM {table}")
     else:
-        conn.executemany("DELETE FROM link_search WHERE claim_id = ?", [(c.id,) for c in claims])
-    conn.executemany("INSERT INTO link_search (claim_id, body) VALUES (?, ?)", [(c.id, c.body) for c in claims])
+        conn.execute("DROP TABLE IF EXISTS temp.link_reindexed")
+        conn.execute("CREATE TEMP TABLE link_reindexed (id TEXT PRIMARY KEY)")
+        conn.executemany("INSERT OR IGNORE INTO temp.link_reindexed VALUES (?)", [(c.id,) for c in claims])
+        unindex(conn, "SELECT id FROM temp.link_reindexed")
+    start = conn.execute("SELECT coalesce(max(rowid), 0) FROM link_search").fetchone()[0] + 1
+    conn.executemany("INSERT INTO link_search (rowid, claim_id, body) VALUES (?, ?, ?)",
+                     [(start + i, c.id, c.body) for i, c in enumerate(claims)])
+    conn.executemany("INSERT INTO link_indexed (claim_id, search_rowid) VALUES (?, ?)",
+                     [(c.id, start + i) for i, c in enumerate(claims)])
+    _count_terms(conn, (c.body for c in claims), 1)
 
 
 TAG_COUNTS = """
@@ -256,8 +296,12 @@ def denial_cues(a, b):
     return bool((words_a - words_b) & cues or (words_b - words_a) & cues)
 
 
-def _query(terms, df):
-    rare = sorted(terms, key=lambda t: (df.get(t, 0), t))[:QUERY_TERMS]
+def _query(terms, df, common):
+    # The rarest terms, and none that most claims share: a term in thousands of claims
+    # adds little to bm25 but makes every query match thousands of rows.
+    # A claim made only of common terms is still queried by its three rarest.
+    ordered = sorted(terms, key=lambda t: (df.get(t, 0), t))
+    rare = [t for t in ordered if df.get(t, 0) <= common][:QUERY_TERMS] or ordered[:3]
     return " OR ".join(f'"{t}"' for t in rare)
 
 
@@ -280,22 +324,27 @@ def refresh(conn, claim_ids=None, limit=5, set_aside_links=False, stance_model=N
         # Claims never indexed (a first run limited to some claims, claims added since):
         # they must be findable too.
         unindexed = [r[0] for r in conn.execute(
-            "SELECT id FROM claims EXCEPT SELECT claim_id FROM link_search")]
+            "SELECT id FROM claims EXCEPT SELECT claim_id FROM link_indexed")]
         if unindexed:
             index_claims(conn, [Claim(r, origins[r[0]]) for r in _claims(conn, unindexed)], False)
 
     # Document frequency of each token, to query a claim by its rarest terms.
-    df = {}
-    for (body,) in conn.execute("SELECT body FROM link_search"):
-        for token in set(WORD.findall(body)):
-            df[token] = df.get(token, 0) + 1
+    df = dict(conn.execute("SELECT term, claims FROM link_terms"))
+    common = max(COMMON_FLOOR, COMMON_SHARE * len(origins))
     conn.execute("DROP TABLE IF EXISTS temp.link_targets")
     conn.execute("CREATE TEMP TABLE link_targets (claim_id TEXT PRIMARY KEY, query TEXT NOT NULL)")
     conn.executemany("INSERT INTO link_targets VALUES (?, ?)",
-                     [(c.id, _query(query_terms(c.body), df)) for c in targets if query_terms(c.body)])
+                     [(c.id, query) for c in targets if (query := _query(query_terms(c.body), df, common))])
     found = {}
-    for claim_id, other_id, rank in conn.execute(CANDIDATES, {"depth": DEPTH}):
-        found.setdefault(claim_id, []).append((other_id, -rank))
+    # In batches: the matches of one batch are held at once, not those of every claim.
+    target_ids = [r[0] for r in conn.execute("SELECT claim_id FROM temp.link_targets")]
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS link_batch (claim_id TEXT PRIMARY KEY, query TEXT NOT NULL)")
+    for start in range(0, len(target_ids), BATCH):
+        conn.execute("DELETE FROM temp.link_batch")
+        conn.executemany("INSERT INTO temp.link_batch SELECT claim_id, query FROM temp.link_targets WHERE claim_id = ?",
+                         [(i,) for i in target_ids[start:start + BATCH]])
+        for claim_id, other_id, rank in conn.execute(CANDIDATES, {"depth": DEPTH}):
+            found.setdefault(claim_id, []).append((other_id, -rank))
 
     others = {c.id: c for c in targets}
     missing = {o for lst in found.values() for o, _ in lst} - set(others)
@@ -372,7 +421,7 @@ def refresh_after_build(conn, limit=5):
         return 0
     conn.execute("DELETE FROM link_suggestions WHERE claim_id NOT IN (SELECT id FROM claims) "
                  "OR other_claim_id NOT IN (SELECT id FROM claims)")
-    conn.execute("DELETE FROM link_search WHERE claim_id NOT IN (SELECT id FROM claims)")
+    unindex(conn, "SELECT claim_id FROM link_indexed EXCEPT SELECT id FROM claims")
     touched = [row[0] for row in conn.execute(
         "SELECT claim_id FROM temp.touched WHERE claim_id IN (SELECT id FROM claims)")]
     return refresh(conn, touched, limit) if touched else 0
