@@ -187,15 +187,34 @@ def _claims(conn, ids=None):
 
 
 class Claim:
-    __slots__ = ("id", "text", "tags", "periods", "names", "document_id", "origin_id", "body")
+    """What retrieval and ranking need of a claim; its search body and names are worked
+    out only when asked for (most candidates never need them)."""
+
+    __slots__ = ("id", "text", "tags", "periods", "document_id", "origin_id", "_row", "_quotes", "_names", "_body")
 
     def __init__(self, row, origin_id):
-        quotes = [q for q in json.loads(row[5] or "[]") if q]
         self.id, self.text, self.document_id, self.origin_id = row[0], row[1], row[4], origin_id
         self.tags = frozenset(json.loads(row[2] or "[]"))
         self.periods = frozenset(periods(row[3]))
-        self.names = frozenset(names(" ".join([row[1], *quotes])))
-        self.body = search_body(row[1], quotes, sorted(self.tags), row[3])
+        self._row, self._quotes, self._names, self._body = row, None, None, None
+
+    @property
+    def quotes(self):
+        if self._quotes is None:
+            self._quotes = [q for q in json.loads(self._row[5] or "[]") if q]
+        return self._quotes
+
+    @property
+    def names(self):
+        if self._names is None:
+            self._names = frozenset(names(" ".join([self.text, *self.quotes])))
+        return self._names
+
+    @property
+    def body(self):
+        if self._body is None:
+            self._body = search_body(self.text, self.quotes, sorted(self.tags), self._row[3])
+        return self._body
 
 
 def _count_terms(conn, bodies, sign):
@@ -367,7 +386,7 @@ def refresh(conn, claim_ids=None, limit=5, set_aside_links=False, stance_model=N
             shared_tags = claim.tags & other.tags
             related = relations.related(claim.tags, other.tags)
             shared_period = claim.periods & other.periods
-            shared_names = claim.names & other.names
+            shared_names = claim.names & other.names if W_NAMES else frozenset()
             other_origin = claim.origin_id != other.origin_id
             score = (rank / top_rank + W_TAG * len(shared_tags) + W_RELATED_TAGS * related
                      + W_PERIOD * bool(shared_period) + W_NAMES * min(len(shared_names), 3)
@@ -383,6 +402,7 @@ def refresh(conn, claim_ids=None, limit=5, set_aside_links=False, stance_model=N
                 reasons.append("shared tags: " + ", ".join(sorted(shared_tags)))
             if shared_period:
                 reasons.append("same period: " + max(shared_period, key=len)[4:])
+            shared_names = shared_names or (claim.names & other.names)
             if shared_names:
                 reasons.append("names: " + ", ".join(sorted(shared_names)[:4]))
             if other_origin:
