@@ -9,6 +9,7 @@ import zipfile
 
 import pytest
 import rdflib
+import yaml
 from prov.model import ProvDocument
 from typer.testing import CliRunner
 
@@ -75,7 +76,13 @@ def world_db(tmp_path):
     """The hidden-source cases: protected informants, a protected defector, a protected
     outlet, protected ids in relays and group names, and reviewers' names and notes."""
     path = tmp_path / "world" / "tracker.db"
-    build(extended_world(tmp_path / "world-seeds"), path)
+    seeds = extended_world(tmp_path / "world-seeds")
+    sources = yaml.safe_load((seeds / "sources.yml").read_text())
+    for source in sources:
+        if source["id"] == "dnk-pyongyang":
+            source["aliases"] = ["the Ryugyong watcher"]
+    (seeds / "sources.yml").write_text(yaml.safe_dump(sources, sort_keys=False))
+    build(seeds, path)
     db = connect(path)
     review.record(db, "villa-rumour", "flag", "secret-reviewer", "secret note text")
     review.record(db, "hardship-provinces", "accept", "secret-reviewer", "another secret note", credibility=2)
@@ -84,7 +91,10 @@ def world_db(tmp_path):
 
 
 def world_secrets(path):
-    return secrets_of(path) | {"secret-reviewer", "secret note text", "another secret note"}
+    strings = secrets_of(path) | {"secret-reviewer", "secret note text", "another secret note"}
+    for (aliases,) in rows(path, "SELECT aliases FROM sources WHERE sensitivity = 'protected' AND aliases IS NOT NULL"):
+        strings.update(json.loads(aliases))
+    return strings
 
 
 @pytest.fixture(scope="module")
@@ -102,10 +112,19 @@ def test_exports_leave_no_trace_of_protected_sources(tmp_path, world_db, fmt):
     out = run_export(tmp_path, world_db, fmt)
     files = written(out)
     assert all(files.values())
-    assert_absent(files, world_secrets(world_db))
+    strings = world_secrets(world_db)
+    assert {"the Ryugyong watcher", "Secret Outlet Network", "saw the villa walls", "secret note text"} <= strings
+    assert_absent(files, strings)
     # the pseudonyms are there instead
     names = pseudonyms(world_db)
     assert any(names["relay-informant"].encode() in data for data in files.values())
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_seed_corpus_exports_leave_no_trace(tmp_path, seed_db, fmt):
+    strings = secrets_of(seed_db)
+    assert {"pyongyang-elite-member", "dailynk-source-ryanggang", "Pyongyang-based source (Daily NK)"} <= strings
+    assert_absent(written(run_export(tmp_path, seed_db, fmt)), strings)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

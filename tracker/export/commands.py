@@ -38,6 +38,7 @@ def export(
     from rich.console import Console
     from rich.markup import escape
 
+    from ..database import OutdatedDatabase
     from ..publish import PublishError
     from . import csvfiles
     from .formats import render
@@ -64,7 +65,7 @@ def export(
                 result = render(fmt.value, conn, claim_ids, base_url=base_url, organization=organization)
             finally:
                 conn.close()
-    except (ExportError, PublishError) as e:
+    except (ExportError, PublishError, OutdatedDatabase) as e:
         fail(str(e))
     if fmt is Format.csv:
         try:
