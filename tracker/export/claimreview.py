@@ -143,11 +143,14 @@ def claim_review(claim, sources: dict, site: Site, today: str) -> dict:
     }
 
 
-def document(claims, sources: dict, site: Site, today: str | None = None) -> dict:
-    """One JSON-LD document: every claim's ClaimReview in its @graph."""
+def pieces(claims, sources: dict, site: Site, today: str | None = None):
+    """One JSON-LD document, every claim's ClaimReview in its @graph, as pieces of text
+    written one claim at a time (memory stays flat however many claims there are)."""
     today = today or datetime.datetime.now(datetime.timezone.utc).date().isoformat()
-    return {"@context": CONTEXT, "@graph": [claim_review(c, sources, site, today) for c in claims]}
-
-
-def dumps(doc: dict) -> str:
-    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    yield '{\n  "@context": ' + json.dumps(CONTEXT) + ',\n  "@graph": ['
+    separator = "\n"
+    for claim in claims:
+        node = json.dumps(claim_review(claim, sources, site, today), ensure_ascii=False, indent=2)
+        yield separator + "    " + node.replace("\n", "\n    ")
+        separator = ",\n"
+    yield "\n  ]\n}\n"

@@ -63,23 +63,23 @@ def export(
                     if unknown:
                         fail(f"{db}: no claim with id {', '.join(unknown)} (nothing was written)")
                 result = render(fmt.value, conn, claim_ids, base_url=base_url, organization=organization)
+                # the text formats come in pieces, read from the public copy as they are written
+                if fmt is Format.csv:
+                    csvfiles.write(result, out_path)
+                elif out_path is None:
+                    for piece in result:
+                        sys.stdout.write(piece)
+                else:
+                    csvfiles.write_file(out_path, result)
             finally:
                 conn.close()
     except (ExportError, PublishError, OutdatedDatabase) as e:
         fail(str(e))
+    except OSError as e:
+        fail(f"{out_path}: {e}")
     if fmt is Format.csv:
-        try:
-            csvfiles.write(result, out_path)
-        except OSError as e:
-            fail(f"{out_path}: {e}")
         err.print(f"Wrote {len(result)} CSV files to {escape(str(out_path))}")
-    elif out_path is None:
-        sys.stdout.write(result)
-    else:
-        try:
-            csvfiles.write_file(out_path, result)
-        except OSError as e:
-            fail(f"{out_path}: {e}")
+    elif out_path is not None:
         err.print(f"Wrote {escape(str(out_path))}")
 
 

@@ -51,30 +51,44 @@ def cell(table, column, value):
     return value
 
 
-def table_csv(conn, table, chosen: bool) -> str:
+ROWS_PER_PIECE = 2000
+
+
+def table_csv(conn, table, chosen: bool):
+    """The table as CSV, in pieces of text (one pass over the rows)."""
     where = CHOSEN[table] if chosen else "1"
     cursor = conn.execute(f'SELECT * FROM "{table}" WHERE {where} ORDER BY rowid')
     columns = [d[0] for d in cursor.description]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write("\ufeff")
     writer.writerow(columns)
-    for row in cursor:
-        writer.writerow([cell(table, c, v) for c, v in zip(columns, row)])
-    return "\ufeff" + buffer.getvalue()
+    while True:
+        batch = cursor.fetchmany(ROWS_PER_PIECE)
+        for row in batch:
+            writer.writerow([cell(table, c, v) for c, v in zip(columns, row)])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        if not batch:
+            return
 
 
 def tables(conn, claim_ids=None) -> dict:
-    """{file name: CSV text} for every table (only the chosen claims' rows, when given)."""
+    """{file name: CSV text in pieces} for every table (only the chosen claims' rows,
+    when given); each table is read as it is written, while ``conn`` is open."""
     if claim_ids is not None:
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS chosen (id TEXT PRIMARY KEY)")
         conn.execute("DELETE FROM temp.chosen")
         conn.executemany("INSERT OR IGNORE INTO temp.chosen VALUES (?)", [(i,) for i in claim_ids])
-    return {f"{table}.csv": table_csv(conn, table, claim_ids is not None) for table in TABLES}
+    chosen = claim_ids is not None
+    return {f"{table}.csv": (lambda table=table: table_csv(conn, table, chosen)) for table in TABLES}
 
 
 def write(files: dict, out: pathlib.Path):
     """Into a zip when ``out`` ends in .zip, else into the folder ``out``; each file
-    written beside its place and moved in whole."""
+    written beside its place and moved in whole. ``files``: {name: pieces of text, or a
+    function giving them}."""
     out = pathlib.Path(out)
     if out.suffix.lower() == ".zip":
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -82,7 +96,9 @@ def write(files: dict, out: pathlib.Path):
         try:
             with os.fdopen(fd, "wb") as handle, zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive:
                 for file_name, text in files.items():
-                    archive.writestr(file_name, text.encode("utf-8"))
+                    with archive.open(file_name, "w", force_zip64=True) as member:
+                        for piece in _pieces(text):
+                            member.write(piece.encode("utf-8"))
             os.replace(name, out)
         except BaseException:
             pathlib.Path(name).unlink(missing_ok=True)
@@ -95,13 +111,21 @@ def write(files: dict, out: pathlib.Path):
         write_file(out / file_name, text)
 
 
-def write_file(path: pathlib.Path, text: str):
-    """Write ``text`` to ``path`` through a temporary file beside it: never half-written."""
+def _pieces(text):
+    if callable(text):
+        text = text()
+    return [text] if isinstance(text, str) else text
+
+
+def write_file(path: pathlib.Path, text):
+    """Write ``text`` (a string, or pieces of one) to ``path`` through a temporary file
+    beside it: never half-written."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+            for piece in _pieces(text):
+                handle.write(piece)
         os.chmod(name, 0o644)
         os.replace(name, path)
     except BaseException:

@@ -17,7 +17,8 @@ DEFAULT_ORGANIZATION = "North Korea claim-provenance tracker"
 def render(fmt: str, conn, claim_ids=None, base_url: str = DEFAULT_BASE_URL,
            organization: str = DEFAULT_ORGANIZATION, appearance_limit=None, today=None):
     """The export of the claims (all, or ``claim_ids``) read through ``conn``, a public
-    database: text for the JSON and Turtle formats, {file name: text} for csv."""
+    database: pieces of text (an iterator, to be written in order, while ``conn`` is
+    open) for the JSON and Turtle formats, {file name: text} for csv."""
     if fmt == "csv":
         from . import csvfiles
 
@@ -28,10 +29,13 @@ def render(fmt: str, conn, claim_ids=None, base_url: str = DEFAULT_BASE_URL,
         from . import claimreview
 
         site = claimreview.Site(base_url, organization)
-        return claimreview.dumps(claimreview.document(claims, sources, site, today))
-    if fmt in ("prov-json", "prov-o"):
+        return claimreview.pieces(claims, sources, site, today)
+    if fmt == "prov-json":
         from . import provenance
 
-        doc = provenance.build(claims, sources, base_url)
-        return provenance.to_json(doc) if fmt == "prov-json" else provenance.to_turtle(doc)
+        return provenance.json_pieces(claims, sources, base_url)
+    if fmt == "prov-o":
+        from . import provenance
+
+        return provenance.turtle_pieces(claims, sources, base_url)
     raise ValueError(f"unknown export format {fmt!r}: one of {', '.join(FORMATS)}")

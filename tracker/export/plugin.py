@@ -78,7 +78,8 @@ def export_claims(fmt, path, claim_ids, base, organization, limit):
     with public_database(path, claim_ids, appearance_limit=limit) as public:
         conn = connect_public(public)
         try:
-            return render(fmt, conn, claim_ids, base_url=base, organization=organization, appearance_limit=limit)
+            return "".join(render(fmt, conn, claim_ids, base_url=base, organization=organization,
+                                  appearance_limit=limit))
         finally:
             conn.close()
 

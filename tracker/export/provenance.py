@@ -22,6 +22,9 @@ The model (README, "Exports"):
 
 from __future__ import annotations
 
+import itertools
+import json
+
 from .read import Appearance
 
 VOCABULARY = "urn:x-claim-tracker:vocabulary#"
@@ -122,7 +125,7 @@ def build(claims, sources: dict, base_url: str):
         for appearance in claim.appearances:
             first_document.setdefault(appearance.source_id, appearance.document_id)
         if claim.origin_id in first_document:
-            doc.hadPrimarySource(claim_entity, document_entity_id(ns, first_document[claim.origin_id]))
+            doc.hadPrimarySource(claim_entity, ns["document"][first_document[claim.origin_id]])
 
         for appearance in claim.appearances:
             document_entity = document(appearance)
@@ -150,7 +153,7 @@ def build(claims, sources: dict, base_url: str):
             doc.hadMember(document_entity, published)
             first = first_document[appearance.source_id]
             if first != appearance.document_id:
-                doc.hadPrimarySource(published, document_entity_id(ns, first))
+                doc.hadPrimarySource(published, ns["document"][first])
 
         for event in claim.reviews:
             if team is None:
@@ -164,16 +167,86 @@ def build(claims, sources: dict, base_url: str):
     return doc
 
 
-def document_entity_id(ns, document_id):
-    return ns["document"][document_id]
-
-
 def to_json(doc) -> str:
     return doc.serialize(format="json", indent=2) + "\n"
 
 
 def to_turtle(doc) -> str:
     return doc.serialize(format="rdf", rdf_format="turtle")
+
+
+# Claims per PROV document when writing in pieces.
+TURTLE_CHUNK = 500
+JSON_CHUNK = 500
+
+
+def json_pieces(claims, sources: dict, base_url: str, chunk: int = JSON_CHUNK):
+    """PROV-JSON of all ``claims`` as one document, built and encoded by prov one
+    ``chunk`` of claims at a time, so that memory is bounded by the chunk.
+
+    PROV-JSON groups records by kind ({"entity": {...}, "agent": {...}, ...}), so the
+    encoded records of each kind are kept in a temporary file until all are encoded,
+    then the files are written out in turn. A source or document that several chunks
+    name is written once; prov's anonymous relation ids (``_:id1`` ...) are made unique
+    across chunks (``_:c2id1``)."""
+    import tempfile
+
+    from prov.serializers.provjson import encode_json_document
+
+    prefixes, kinds, seen = {}, {}, set()
+    try:
+        batch, index = [], 0
+        for claim in itertools.chain(claims, [None]):  # None: the end
+            if claim is not None:
+                batch.append(claim)
+                if len(batch) < chunk:
+                    continue
+            elif batch == [] and index > 0:
+                break
+            container = encode_json_document(build(batch, sources, base_url))
+            prefixes.update(container.pop("prefix", {}))
+            for kind, records in container.items():
+                handle = kinds.get(kind)
+                if handle is None:
+                    handle = kinds[kind] = tempfile.TemporaryFile("w+", encoding="utf-8")
+                for key, value in records.items():
+                    if key.startswith("_:"):
+                        key = f"_:c{index}{key[2:]}"
+                    elif key in seen:
+                        continue
+                    else:
+                        seen.add(key)
+                    handle.write(json.dumps(key, ensure_ascii=False) + ": " + json.dumps(value, ensure_ascii=False) + "\n")
+            batch, index = [], index + 1
+        yield "{\n" + f'"prefix": {json.dumps(prefixes, ensure_ascii=False)}'
+        for kind, handle in kinds.items():
+            yield f",\n{json.dumps(kind)}: {{\n"
+            handle.seek(0)
+            separator = ""
+            for line in handle:
+                yield separator + line.rstrip("\n")
+                separator = ",\n"
+            yield "\n}"
+        yield "\n}\n"
+    finally:
+        for handle in kinds.values():
+            handle.close()
+
+
+def turtle_pieces(claims, sources: dict, base_url: str, chunk: int = TURTLE_CHUNK):
+    """PROV-O as Turtle, one PROV document per ``chunk`` claims, written one after the
+    other: a Turtle file may declare its prefixes again, and the graph of the whole is
+    the union of the pieces' graphs (a source or document named in two pieces gives the
+    same triples twice, which RDF counts once; qualified relations are blank nodes of
+    one piece each). Memory stays bounded by the chunk, not by the export."""
+    batch, written = [], False
+    for claim in claims:
+        batch.append(claim)
+        if len(batch) == chunk:
+            yield to_turtle(build(batch, sources, base_url))
+            batch, written = [], True
+    if batch or not written:  # no claims at all: the prefixes alone
+        yield to_turtle(build(batch, sources, base_url))
 
 
 def chains(doc) -> dict:
