@@ -367,6 +367,8 @@ def test_cli_errors_write_nothing(tmp_path, db_path):
     assert result.exit_code == 2 and "--out" in result.output
     result = CliRunner().invoke(app, ["export", "turtle", "--db", str(db_path)])
     assert result.exit_code == 2
+    result = CliRunner().invoke(app, ["export", "claimreview", "--db", str(db_path), "--base-url", "ftp://x"])
+    assert result.exit_code == 2 and "--base-url" in result.output
 
 
 def test_cli_writes_to_standard_output(db_path):

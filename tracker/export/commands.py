@@ -5,7 +5,6 @@ libraries are imported inside the commands, so `tracker build` starts fast.
 """
 
 import enum
-import os
 import pathlib
 import sys
 from typing import List, Optional
@@ -27,10 +26,11 @@ def export(
                                     help="The full database (redacted on the way, as by publish) or a public file."),
     out_path: Optional[pathlib.Path] = typer.Option(
         None, "--out", help="Output file (default: standard output). For csv: a folder, or a file ending in .zip."),
-    claim: Optional[List[str]] = typer.Option(None, "--claim", help="Export only this claim (repeatable)."),
+    claim: Optional[List[str]] = typer.Option(None, "--claim", metavar="ID",
+                                              help="Export only this claim (repeatable)."),
     base_url: str = typer.Option(
-        os.environ.get("TRACKER_BASE_URL", "http://127.0.0.1:8001"), "--base-url",
-        help="Where the tracker is published (env TRACKER_BASE_URL): the base of every URL and id in the export."),
+        "http://127.0.0.1:8001", "--base-url", envvar="TRACKER_BASE_URL",
+        help="Where the tracker is published: the base of every URL and id in the export."),
     organization: str = typer.Option("North Korea claim-provenance tracker", "--organization",
                                      help="The reviewing organisation, author of every ClaimReview."),
 ):
@@ -53,6 +53,8 @@ def export(
 
     if fmt is Format.csv and out_path is None:
         raise typer.BadParameter("csv writes several files: give --out FOLDER or --out FILE.zip", param_hint="--out")
+    if not base_url.startswith(("http://", "https://")):
+        raise typer.BadParameter(f"{base_url!r} is not an http or https URL", param_hint="--base-url")
     claim_ids = list(dict.fromkeys(claim)) if claim else None
     try:
         with public_database(db, claim_ids) as public:
