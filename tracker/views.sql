@@ -1,6 +1,8 @@
 -- The views SQL users and the Datasette pages rely on (SPEC section 7).
 
--- Claims waiting for a reviewer, and why (claims.queue_reason, kept by analysis.sql).
+-- Claims waiting for a reviewer, and why (claims.queue_reason, kept by analysis.sql),
+-- in the order of work (SPEC section 6): flagged, contested, circular, uncorroborated,
+-- then anything else; newest first_seen first within each.
 CREATE VIEW review_queue AS
 SELECT c.id,
        c.text,
@@ -12,11 +14,21 @@ SELECT c.id,
        c.kind,
        c.origin_type,
        c.origin_id,
+       o.name AS origin_name,
        c.review_state,
        c.appearances,
+       CASE
+           WHEN c.review_decision = 'flag' THEN 1
+           WHEN c.status = 'contested' THEN 2
+           WHEN c.status = 'circular' THEN 3
+           WHEN c.status = 'uncorroborated' THEN 4
+           ELSE 5
+       END AS queue_rank,
        c.rowid AS fts_rowid  -- lets Datasette search the queue through claims_fts
 FROM claims c
-WHERE c.queue_reason IS NOT NULL;
+JOIN sources o ON o.id = c.origin_id
+WHERE c.queue_reason IS NOT NULL
+ORDER BY queue_rank, c.first_seen DESC, c.id;
 
 -- One row per appearance: who asserted the claim, where, and through whom.
 CREATE VIEW claim_provenance AS
