@@ -36,7 +36,8 @@ SET first_seen = s.first_seen,
     credibility = r.credibility,
     credibility_by = r.credibility_by,
     admiralty = r.admiralty,
-    queue_reason = r.queue_reason
+    queue_reason = r.queue_reason,
+    queue_rank = r.queue_rank
 FROM claim_queue r
 JOIN claim_appearance_summary s ON s.claim_id = r.claim_id
 WHERE r.claim_id = claims.id

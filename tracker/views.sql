@@ -1,13 +1,66 @@
 -- The views SQL users and the Datasette pages rely on (SPEC section 7).
 
--- Claims waiting for a reviewer, and why (claims.queue_reason, kept by analysis.sql),
--- in the order of work (SPEC section 6): flagged, contested, circular, uncorroborated,
--- then anything else; newest first_seen first within each.
+-- Claims waiting for a reviewer, in the order of work (SPEC section 6): flagged,
+-- contested, circular, uncorroborated, then anything else; newest first_seen first
+-- within each (claims.queue_rank, index claims_queue_order). `reason` is
+-- claims.queue_reason (it starts with the status); `missing` says, in names, what the
+-- status does not: who the one origin is and how many outlets repeat it, who denies it,
+-- who flagged it. It is computed when read, from this file's own rows (so the public
+-- file shows its pseudonyms), a few index lookups per row shown.
 CREATE VIEW review_queue AS
 SELECT c.id,
        c.text,
        c.status,
        c.queue_reason AS reason,
+       CASE
+           WHEN c.review_decision = 'flag' THEN
+               'flagged by ' || coalesce(
+                   (SELECT coalesce(e.actor, 'a reviewer') || coalesce(': "' || substr(e.note, 1, 200) || '"', '')
+                    FROM review_events e WHERE e.claim_id = c.id AND e.action = 'flag'
+                    ORDER BY e.created_at DESC, e.rowid DESC LIMIT 1), 'a reviewer')
+           WHEN c.status = 'contested' THEN
+               coalesce('denied by ' || (
+                   SELECT group_concat(name, ', ') FROM (
+                       SELECT DISTINCT s.name FROM appearances a JOIN sources s ON s.id = a.source_id
+                       WHERE a.claim_id = c.id AND a.stance = 'denies' LIMIT 3)), '')
+               || CASE WHEN EXISTS (SELECT 1 FROM claim_links l WHERE l.claim_id = c.id AND l.relation = 'contradicts')
+                       THEN CASE WHEN EXISTS (SELECT 1 FROM appearances a WHERE a.claim_id = c.id AND a.stance = 'denies')
+                                 THEN '; ' ELSE '' END
+                            || 'contradicted by ' || (SELECT count(*) FROM claim_links l
+                                                      WHERE l.claim_id = c.id AND l.relation = 'contradicts')
+                            || ' linked claim(s)'
+                       ELSE '' END
+               || '; supported by ' || c.support_groups || ' independent group(s) against '
+               || c.opposition_groups || ' opposing'
+           WHEN c.status = 'circular' THEN
+               'one origin'
+               || CASE WHEN (SELECT count(DISTINCT a.source_id) FROM appearances a
+                             WHERE a.claim_id = c.id AND a.stance = 'asserts') > 1 THEN ' group' ELSE '' END
+               || ': ' || coalesce((
+                   SELECT group_concat(name, ', ') FROM (
+                       SELECT DISTINCT s.name FROM appearances a JOIN sources s ON s.id = a.source_id
+                       WHERE a.claim_id = c.id AND a.stance = 'asserts' LIMIT 3)), 'a linked claim''s origin')
+               || '; ' || (SELECT CASE
+                               WHEN count(DISTINCT d.publisher_id) > 1
+                               THEN count(DISTINCT d.publisher_id) || ' outlets repeat it'
+                               WHEN count(DISTINCT a.document_id) > 1
+                               THEN count(DISTINCT a.document_id) || ' documents of one outlet repeat it'
+                               ELSE 'repeated within one document'
+                           END
+                           FROM appearances a JOIN documents d ON d.id = a.document_id
+                           WHERE a.claim_id = c.id AND a.stance = 'asserts')
+               || '; needs an independent origin'
+           WHEN c.status = 'uncorroborated' THEN
+               coalesce((SELECT 'only ' || s.name || CASE WHEN p.id = s.id THEN ', in its own publication' ELSE ' in ' || p.name END
+                         FROM appearances a JOIN sources s ON s.id = a.source_id
+                         JOIN documents d ON d.id = a.document_id JOIN sources p ON p.id = d.publisher_id
+                         WHERE a.claim_id = c.id AND a.stance = 'asserts' LIMIT 1), 'no supporting appearance')
+               || '; needs a second, independent origin'
+           ELSE c.queue_reason
+       END
+       || CASE WHEN instr(c.queue_reason, '; the evidence changed') > 0
+               THEN substr(c.queue_reason, instr(c.queue_reason, '; the evidence changed')) ELSE '' END
+       AS missing,
        c.first_seen,
        c.admiralty,
        c.credibility,
@@ -17,18 +70,12 @@ SELECT c.id,
        o.name AS origin_name,
        c.review_state,
        c.appearances,
-       CASE
-           WHEN c.review_decision = 'flag' THEN 1
-           WHEN c.status = 'contested' THEN 2
-           WHEN c.status = 'circular' THEN 3
-           WHEN c.status = 'uncorroborated' THEN 4
-           ELSE 5
-       END AS queue_rank,
+       c.queue_rank,
        c.rowid AS fts_rowid  -- lets Datasette search the queue through claims_fts
 FROM claims c
 JOIN sources o ON o.id = c.origin_id
 WHERE c.queue_reason IS NOT NULL
-ORDER BY queue_rank, c.first_seen DESC, c.id;
+ORDER BY c.queue_rank, c.first_seen DESC, c.id;
 
 -- One row per appearance: who asserted the claim, where, and through whom.
 CREATE VIEW claim_provenance AS

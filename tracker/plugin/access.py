@@ -88,11 +88,13 @@ def forbidden(datasette, request, message):
 
     async def inner():
         if request.path.endswith((".json", ".csv")) or "application/json" in request.headers.get("accept", ""):
-            return Response.json({"ok": False, "error": "Sign in to read the full database.", "status": 403},
+            return Response.json({"ok": False, "status": 403,
+                                  "error": "You do not have permission: sign in to read the full database."},
                                  status=403)
         path = request.path + (f"?{request.query_string}" if request.query_string else "")
         return await sign_in_page(
             datasette, request, safe_next(path), status=403,
-            message="The full database is for signed-in team members. Anonymous visitors read the published file.")
+            message="You do not have permission to read this without signing in: the full database is for "
+                    "signed-in team members. Anonymous visitors read the published file.")
 
     return inner
