@@ -74,7 +74,13 @@ async def review(request, datasette):
                 request=request),
             status=403,
         )
-    form = await request.post_vars() if request.method == "POST" else dict(request.args.items())
+    if request.method != "POST":
+        # the form on its own (a claim id may be given), nothing checked yet
+        form = {key: request.args.get(key) for key in ("claim_id", "action", "note", "credibility")}
+        row = (await db.execute(CLAIM, {"claim_id": form["claim_id"] or ""})).first()
+        return await review_page(datasette, request, {k: v or "" for k, v in form.items()},
+                                 dict(row) if row else None)
+    form = await request.post_vars()
     values, errors = check(form)
     shown = {**form, "credibility": form.get("credibility") or ""}
     claim = None
@@ -84,8 +90,8 @@ async def review(request, datasette):
         if claim is None:
             errors.insert(0, f"There is no claim '{values['claim_id'][:80]}': check the id "
                              "(it is the last part of a claim page's address).")
-    if request.method != "POST" or errors:
-        return await review_page(datasette, request, shown, claim, errors, status=400 if errors else 200)
+    if errors:
+        return await review_page(datasette, request, shown, claim, errors, status=400)
     if values["action"] == "reject" and form.get("confirm") != "yes":
         linked = (await db.execute(LINKED, {"claim_id": values["claim_id"]})).rows[0][0]
         return await review_page(datasette, request, shown, claim, confirm=True, linked=linked)
