@@ -226,3 +226,34 @@ async def test_a_much_repeated_claim_keeps_a_bounded_page(tmp_path):
     assert "Provenance: 132 appearances" in html
     assert html.count('<td data-label="published">') == 100
     assert 'href="/tracker/claim_provenance?claim_id=kim-plan-failed">All 132 appearances</a>' in html
+
+
+async def test_canned_queries_read_like_pages(ds):
+    html = (await ds.client.get("/tracker/source_record")).text
+    # what it answers before any SQL; the SQL folded away
+    assert html.index("Every claim the chosen source originated") < html.index("<details class=\"sql-folded\">")
+    assert html.index("<details class=\"sql-folded\">") < html.index("FROM appearances a")
+    # the source chosen from the set of sources, by name
+    assert '<select id="qp1" name="source_id">' in html
+    assert '<option value="kcna">Korean Central News Agency (state_media)</option>' in html
+    html = (await ds.client.get("/tracker/claims_by_source_type")).text
+    assert '<option value="informant">informant: ' in html
+    html = (await ds.client.get("/tracker/claim_trail")).text
+    assert 'list="choices-claim_id"' in html and '<option value="villa-rumour">' in html
+    # dates as recorded (wire-story is dated 2021, not 2021-01-01), relays by name, no JSON
+    rows = await get_json(ds, "/tracker/claim_trail.json?claim_id=kim-plan-failed&_shape=array")
+    assert [r["published"] for r in rows] == ["2021", "2021-01"]  # as recorded; a year before its months
+    assert "sort_date" not in rows[0]
+    assert [r["via"] for r in rows] == ["Korean Central News Agency", None]
+    rows = await get_json(ds, "/tracker/source_record.json?source_id=rodong&_shape=array")
+    assert rows[0]["via"] == "Korean Central News Agency"
+
+
+async def test_internal_views_and_memory_are_hidden(ds):
+    html = (await ds.client.get("/")).text
+    assert "_memory" not in html and 'class="big-button queue-link" href="/tracker/review_queue"' in html
+    html = (await ds.client.get("/tracker")).text
+    pages = html[html.index('<h2 id="pages">'):html.index('<h2 id="queries">')]
+    assert "review_queue" in pages and "claims" in pages
+    for internal in ("claim_count_changes", "analysis_queue", "claim_status", "facet_counts", "seed_files"):
+        assert internal not in pages

@@ -112,7 +112,7 @@ def template_vars(template, database, table, columns, view_name, request, datase
         async def claim_vars():
             return {**common, **await claim_page(datasette, database, request)}
         return claim_vars
-    if view_name == "query":
+    if (template or "").startswith("query"):  # canned queries render from the table view
         async def query_vars():
             return {**common, **await query_choices(datasette, database, request)}
         return query_vars
