@@ -2,16 +2,36 @@
 
 -- Claims waiting for a reviewer, in the order of work (SPEC section 6): flagged,
 -- contested, circular, uncorroborated, then anything else; newest first_seen first
--- within each (claims.queue_rank, index claims_queue_order). `reason` is
--- claims.queue_reason (it starts with the status); `missing` says, in names, what the
--- status does not: who the one origin is and how many outlets repeat it, who denies it,
--- who flagged it. It is computed when read, from this file's own rows (so the public
--- file shows its pseudonyms), a few index lookups per row shown.
+-- within each: metadata.yml sorts it by claims.queue_order (index claims_queue_order);
+-- no ORDER BY here, so that counts and facets over a filtered queue stay cheap.
+-- `reason` is claims.queue_reason (it starts with the status); queue_words says the rest.
 CREATE VIEW review_queue AS
 SELECT c.id,
        c.text,
        c.status,
        c.queue_reason AS reason,
+       c.first_seen,
+       c.admiralty,
+       c.credibility,
+       c.kind,
+       c.origin_type,
+       c.origin_id,
+       o.name AS origin_name,
+       c.review_state,
+       c.appearances,
+       c.queue_rank,
+       c.queue_order,
+       c.rowid AS fts_rowid  -- lets Datasette search the queue through claims_fts
+FROM claims c
+JOIN sources o ON o.id = c.origin_id
+WHERE c.queue_reason IS NOT NULL;
+
+-- What a queued claim's status does not say, in names: who the one origin is and how
+-- many outlets repeat it, who denies it, who flagged it. Computed when read, from this
+-- file's own rows (so the public file shows its pseudonyms), a few index lookups per
+-- claim: ask for the claims shown (the queue page does, by id), not for the whole queue.
+CREATE VIEW queue_words AS
+SELECT c.id,
        CASE
            WHEN c.review_decision = 'flag' THEN
                'flagged by ' || coalesce(
@@ -23,13 +43,15 @@ SELECT c.id,
                    SELECT group_concat(name, ', ') FROM (
                        SELECT DISTINCT s.name FROM appearances a JOIN sources s ON s.id = a.source_id
                        WHERE a.claim_id = c.id AND a.stance = 'denies' LIMIT 3)), '')
-               || CASE WHEN EXISTS (SELECT 1 FROM claim_links l WHERE l.claim_id = c.id AND l.relation = 'contradicts')
-                       THEN CASE WHEN EXISTS (SELECT 1 FROM appearances a WHERE a.claim_id = c.id AND a.stance = 'denies')
-                                 THEN '; ' ELSE '' END
-                            || 'contradicted by ' || (SELECT count(*) FROM claim_links l
-                                                      WHERE l.claim_id = c.id AND l.relation = 'contradicts')
-                            || ' linked claim(s)'
-                       ELSE '' END
+               || (SELECT CASE WHEN count(*) = 0 THEN ''
+                               ELSE CASE WHEN EXISTS (SELECT 1 FROM appearances a
+                                                      WHERE a.claim_id = c.id AND a.stance = 'denies')
+                                         THEN '; ' ELSE '' END
+                                    || 'contradicted by ' || count(*) || ' linked claim(s)'
+                          END
+                   FROM (SELECT 1 FROM links WHERE from_claim_id = c.id AND relation = 'contradicts'
+                         UNION ALL
+                         SELECT 1 FROM links WHERE to_claim_id = c.id AND relation = 'contradicts'))
                || '; supported by ' || c.support_groups || ' independent group(s) against '
                || c.opposition_groups || ' opposing'
            WHEN c.status = 'circular' THEN
@@ -60,22 +82,9 @@ SELECT c.id,
        END
        || CASE WHEN instr(c.queue_reason, '; the evidence changed') > 0
                THEN substr(c.queue_reason, instr(c.queue_reason, '; the evidence changed')) ELSE '' END
-       AS missing,
-       c.first_seen,
-       c.admiralty,
-       c.credibility,
-       c.kind,
-       c.origin_type,
-       c.origin_id,
-       o.name AS origin_name,
-       c.review_state,
-       c.appearances,
-       c.queue_rank,
-       c.rowid AS fts_rowid  -- lets Datasette search the queue through claims_fts
+       AS missing
 FROM claims c
-JOIN sources o ON o.id = c.origin_id
-WHERE c.queue_reason IS NOT NULL
-ORDER BY c.queue_rank, c.first_seen DESC, c.id;
+WHERE c.queue_reason IS NOT NULL;
 
 -- One row per appearance: who asserted the claim, where, and through whom.
 CREATE VIEW claim_provenance AS

@@ -54,6 +54,9 @@ LIMIT :limit
 
 NAMES = "SELECT id, name FROM sources WHERE id IN (SELECT value FROM json_each(:ids))"
 
+# What the status does not say, for the claims a queue page shows (views.sql queue_words).
+QUEUE_WORDS = "SELECT id, missing FROM queue_words WHERE id IN (SELECT value FROM json_each(:ids))"
+
 ROWS_SHOWN = 100
 
 # What each table page shows by default; JSON, CSV and SQL keep every column, and
@@ -61,13 +64,13 @@ ROWS_SHOWN = 100
 HIDDEN_COLUMNS = {
     "claims": {"evidence", "support_groups", "opposition_groups", "support_appearances", "best_reliability",
                "rules_credibility", "credibility_by", "review_decision", "credibility_override",
-               "queue_reason", "queue_rank", "document_id", "occurred", "credibility"},
+               "queue_reason", "queue_rank", "queue_order", "document_id", "occurred", "credibility"},
     "documents": {"sha256", "seed_file", "published_from", "text_file"},
     "appearances": {"quote_start", "quote_end", "position"},
     "claim_provenance": {"quote_start", "quote_end", "position", "claim_text"},
     "review_events": {"evidence", "id"},
     "sources": {"group_id", "url"},
-    "review_queue": {"fts_rowid", "queue_rank", "credibility", "origin_id", "review_state"},
+    "review_queue": {"fts_rowid", "queue_rank", "queue_order", "credibility", "origin_id", "review_state"},
 }
 
 CREDIBILITY = [(1, "confirmed by other sources"), (2, "probably true"), (3, "possibly true"), (4, "doubtful"),
@@ -108,6 +111,14 @@ def template_vars(template, database, table, columns, view_name, request, datase
     }
     if database != "tracker":
         return common
+    if view_name == "table" and table == "review_queue":
+        async def queue_words(ids):
+            db = datasette.get_database(database)
+            if "queue_words" not in await db.view_names():
+                return {}
+            rows = (await db.execute(QUEUE_WORDS, {"ids": json.dumps(list(ids)[:1000])})).rows
+            return {r["id"]: r["missing"] for r in rows}
+        return {**common, "tracker_queue_words": queue_words}
     if view_name == "row" and table == "claims":
         async def claim_vars():
             return {**common, **await claim_page(datasette, database, request)}
