@@ -257,3 +257,39 @@ async def test_internal_views_and_memory_are_hidden(ds):
     assert "review_queue" in pages and "claims" in pages
     for internal in ("claim_count_changes", "analysis_queue", "claim_status", "facet_counts", "seed_files"):
         assert internal not in pages
+
+
+def test_the_trail_diagram_stays_readable_for_many_origins():
+    from tracker.plugin import diagram
+
+    names = {f"src-{n}": {"name": f"Source <{n}>", "type": "informant", "independence_group": f"g{n % 3}"}
+             for n in range(40)}
+    names["pub"] = {"name": "The Publisher", "type": "news_outlet", "independence_group": "pub"}
+    chains = [{"source_id": f"src-{n}", "via": [], "publisher_id": "pub", "stance": "asserts", "appearances": 5}
+              for n in range(40)]
+    svg = str(diagram.draw(chains, names, {"g0": "#fff", "g1": "#eee", "g2": "#ddd"}, []))
+    assert svg.count('class="node" data-source="src-') == diagram.COLUMN_LIMIT
+    assert f"+{40 - diagram.COLUMN_LIMIT} more" in svg
+    assert "Source &lt;1&gt;" in svg and "<1>" not in svg  # names are text, escaped
+    assert svg.count('data-source="pub"') == 1  # the publisher drawn once
+
+
+async def test_a_much_repeated_chain_is_drawn_once_with_its_count(tmp_path):
+    from conftest import DOCUMENTS, write_seeds
+    from tracker.build import build
+
+    documents = dict(DOCUMENTS)
+    for n in range(130):
+        documents[f"repeat-{n:03d}"] = {
+            "id": f"repeat-{n:03d}", "title": f"Repeat {n}", "publisher": "wire", "published": "2022",
+            "claims": [{"ref": "kim-plan-failed", "source": "kcna", "quote": f"again {n}"}],
+        }
+    path = tmp_path / "t.db"
+    build(write_seeds(tmp_path / "seeds", documents=documents), path)
+    ds = signed_in(make_datasette(path))
+    html = (await ds.client.get("/tracker/claims/kim-plan-failed")).text
+    start = html.index('<svg xmlns="http://www.w3.org/2000/svg" class="trail-diagram"')
+    svg = html[start:html.index("</svg>", start)]
+    assert "×131" in svg  # KCNA -> A Wire: 130 repeats and the item Rodong relayed through KCNA
+    # KCNA is an origin and (of its own item) the publisher: one node
+    assert svg.count('data-source="kcna"') == 1 and svg.count('data-source="wire"') == 1
