@@ -165,6 +165,10 @@ async def claim_page(datasette, database, request):
     claim = dict(claim) if claim else None
     if claim:
         claim["tags"] = json.loads(claim["tags"] or "[]")
+        claim["queue_words"] = None
+        if claim["queue_reason"] and "queue_words" in await db.view_names():
+            words = (await db.execute(QUEUE_WORDS, {"ids": json.dumps([claim_id])})).first()
+            claim["queue_words"] = words["missing"] if words else None
     has_events = "review_events" in await db.table_names()
     actor = request.actor or {}
     return {
