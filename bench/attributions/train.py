@@ -1,0 +1,131 @@
+"""Train the two attribution taggers on a BRAT corpus's train split; measure them on dev.
+
+    nice python bench/attributions/train.py ../shared/corpora/polnear \
+        --out tracker/capture/models --results bench/attributions/results.json
+
+Trains on the `train` split only; `dev` is used for measuring (and for choosing the
+settings between runs), never for training. The two CRFs are trained in parallel (two
+processes). Stage two (sources, contents) is trained with the gold cues as its cue
+features; when tagging it sees the cues stage one predicted.
+"""
+
+import argparse
+import json
+import multiprocessing
+import pathlib
+import sys
+import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+from corpus import load_split, measure  # noqa: E402
+
+from tracker.capture.attribution import CUE_MODEL, ROLE_MODEL, Labeller  # noqa: E402
+from tracker.capture.features import base_features, cue_relative_features, paragraphs, tokenize  # noqa: E402
+
+
+def token_labels(tokens, spans, tag):
+    """BIO labels of tokens for a list of character spans (a token sharing a character is in)."""
+    labels = ["O"] * len(tokens)
+    starts = [t[0] for t in tokens]
+    import bisect
+
+    for a, b in sorted(spans):
+        i = bisect.bisect_right(starts, a) - 1
+        i = max(i, 0)
+        first = True
+        while i < len(tokens) and tokens[i][0] < b:
+            if tokens[i][1] > a:
+                labels[i] = ("B-" if first else "I-") + tag
+                first = False
+            i += 1
+    return labels
+
+
+def sequences(docs):
+    """Training sequences of both stages, one per paragraph."""
+    cue_seqs, role_seqs = [], []
+    for doc in docs:
+        text, tokens = doc["text"], tokenize(doc["text"])
+        cue = token_labels(tokens, doc["spans"]["Cue"], "CUE")
+        content = token_labels(tokens, doc["spans"]["Content"], "CON")
+        source = token_labels(tokens, doc["spans"]["Source"], "SRC")
+        # One layer for stage two: a source inside another attribution's content wins.
+        role = [s if s != "O" else c for s, c in zip(source, content)]
+        for para in paragraphs(text, tokens):
+            words = [tokens[i][2] for i in para]
+            feats, sids, quotes = base_features(words)
+            cue_p = [cue[i] for i in para]
+            mask = [0 if x == "O" else 1 for x in cue_p]
+            cue_seqs.append((feats, cue_p))
+            role_seqs.append((cue_relative_features(words, feats, sids, quotes, mask), [role[i] for i in para]))
+    return cue_seqs, role_seqs
+
+
+def train_one(args):
+    seqs, path, params = args
+    import pycrfsuite
+
+    trainer = pycrfsuite.Trainer(verbose=False)
+    for x, y in seqs:
+        trainer.append(x, y)
+    trainer.set_params(params)
+    start = time.time()
+    trainer.train(str(path))
+    return time.time() - start, len(getattr(trainer.logparser, "iterations", []))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("corpus", type=pathlib.Path)
+    parser.add_argument("--out", type=pathlib.Path, required=True, help="folder for the two model files")
+    parser.add_argument("--results", type=pathlib.Path, help="write the measures here (JSON)")
+    parser.add_argument("--train-split", default="train")
+    parser.add_argument("--dev-split", default="dev")
+    parser.add_argument("--limit", type=int, help="train on the first N articles only (quick experiments)")
+    parser.add_argument("--c1", type=float, default=0.1)
+    parser.add_argument("--c2", type=float, default=0.01)
+    parser.add_argument("--minfreq", type=float, default=2)
+    parser.add_argument("--iterations", type=int, default=150)
+    parser.add_argument("--skip-training", action="store_true", help="only measure the models in --out")
+    a = parser.parse_args()
+
+    train = load_split(a.corpus, a.train_split)
+    if a.limit:
+        train = train[: a.limit]
+    dev = load_split(a.corpus, a.dev_split)
+    a.out.mkdir(parents=True, exist_ok=True)
+    params = {"c1": a.c1, "c2": a.c2, "max_iterations": a.iterations, "feature.minfreq": a.minfreq,
+              "feature.possible_transitions": True}
+    info = {"train_articles": len(train), "dev_articles": len(dev), "params": params}
+    if not a.skip_training:
+        t0 = time.time()
+        cue_seqs, role_seqs = sequences(train)
+        info["feature_extraction_s"] = round(time.time() - t0, 1)
+        info["train_tokens"] = sum(len(y) for _, y in cue_seqs)
+        t0 = time.time()
+        with multiprocessing.get_context("fork").Pool(2) as pool:
+            results = pool.map(train_one, [(cue_seqs, a.out / CUE_MODEL, params),
+                                           (role_seqs, a.out / ROLE_MODEL, params)])
+        del cue_seqs, role_seqs
+        info["training_wall_s"] = round(time.time() - t0, 1)
+        info["training_cpu_s"] = {"cue": round(results[0][0], 1), "role": round(results[1][0], 1)}
+        info["iterations"] = {"cue": results[0][1], "role": results[1][1]}
+    labeller = Labeller(a.out)
+    n_tokens = sum(len(tokenize(d["text"])) for d in dev)
+    t0 = time.time()
+    predictions = {d["name"]: labeller.attributions(d["text"]) for d in dev}
+    elapsed = time.time() - t0
+    info["dev_tokens"] = n_tokens
+    info["tokens_per_second"] = round(n_tokens / elapsed)
+    info["model_bytes"] = {"cue": (a.out / CUE_MODEL).stat().st_size, "role": (a.out / ROLE_MODEL).stat().st_size}
+    info["model_mb_total"] = round(sum(info["model_bytes"].values()) / 1e6, 2)
+    info["dev"] = measure(dev, predictions)
+    print(json.dumps(info, indent=2))
+    if a.results:
+        a.results.write_text(json.dumps(info, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""Attributions in a text: cue, source and content spans, from the shipped CRF models.
+
+Two stages, each a linear-chain CRF (python-crfsuite) over the tokens of a paragraph:
+the cue tagger marks cues ("said", "according to", "told"); the role tagger then marks
+sources and contents with features relative to those predicted cues (direction,
+distance, same sentence, quotation state). Spans are grouped into attributions by
+attaching each source and content span to its nearest cue, preferring the same
+sentence. Offsets are Python string indices into the text, end exclusive.
+
+The models are trained by bench/attributions/train.py and ship in
+tracker/capture/models/; a desk can train its own on any corpus in PolNeAR's BRAT
+layout and point TRACKER_ATTRIBUTION_MODELS at the folder holding the two files.
+"""
+
+import os
+import pathlib
+from importlib import resources
+
+from .features import base_features, cue_relative_features, paragraphs, tokenize
+
+CUE_MODEL = "attribution-cue.crfsuite"
+ROLE_MODEL = "attribution-role.crfsuite"
+
+
+def model_dir():
+    """The folder of the two model files: TRACKER_ATTRIBUTION_MODELS, else the package's."""
+    override = os.environ.get("TRACKER_ATTRIBUTION_MODELS")
+    if override:
+        return pathlib.Path(override)
+    return pathlib.Path(str(resources.files("tracker.capture") / "models"))
+
+
+def spans_of(labels, tag):
+    """[(first, last)] token index runs labelled B-tag/I-tag (an I without a B opens one)."""
+    runs, start = [], None
+    for i, label in enumerate(labels):
+        if label == "B-" + tag or (label == "I-" + tag and start is None):
+            if start is not None:
+                runs.append((start, i - 1))
+            start = i
+        elif label != "I-" + tag:
+            if start is not None:
+                runs.append((start, i - 1))
+            start = None
+    if start is not None:
+        runs.append((start, len(labels) - 1))
+    return runs
+
+
+class Labeller:
+    """The two taggers, opened once; `attributions(text)` labels one text."""
+
+    def __init__(self, folder=None):
+        import pycrfsuite
+
+        folder = pathlib.Path(folder) if folder else model_dir()
+        self.cue = pycrfsuite.Tagger()
+        self.role = pycrfsuite.Tagger()
+        for tagger, name in ((self.cue, CUE_MODEL), (self.role, ROLE_MODEL)):
+            path = folder / name
+            if not path.is_file():
+                raise FileNotFoundError(f"attribution model not found: {path}")
+            tagger.open(str(path))
+
+    def label_paragraph(self, words):
+        """Cue labels, role labels and cue marginals for one paragraph's words."""
+        feats, sids, quotes = base_features(words)
+        cue_labels = self.cue.tag(feats)
+        cue_scores = [self.cue.marginal(label, i) if label != "O" else 0.0
+                      for i, label in enumerate(cue_labels)]
+        mask = [0 if label == "O" else 1 for label in cue_labels]
+        role_labels = self.role.tag(cue_relative_features(words, feats, sids, quotes, mask))
+        return cue_labels, role_labels, cue_scores, sids
+
+    def attributions(self, text):
+        """[{cue, source, content, score}] for a text, offsets into `text`."""
+        tokens = tokenize(text)
+        found = []
+        for para in paragraphs(text, tokens):
+            words = [tokens[i][2] for i in para]
+            cue_labels, role_labels, cue_scores, sids = self.label_paragraph(words)
+            found.extend(group(para, tokens, cue_labels, role_labels, cue_scores, sids))
+        return found
+
+
+def group(para, tokens, cue_labels, role_labels, cue_scores, sids):
+    """Attach each source and content span of a paragraph to its nearest cue."""
+    cues = spans_of(cue_labels, "CUE")
+    if not cues:
+        return []
+    attributions = [{"cue": [(a, b)], "source": [], "content": [],
+                     "score": sum(cue_scores[a:b + 1]) / (b - a + 1)} for a, b in cues]
+    for role, tag in (("source", "SRC"), ("content", "CON")):
+        for a, b in spans_of(role_labels, tag):
+            best = None
+            for k, (ca, cb) in enumerate(cues):
+                distance = ca - b if b < ca else (a - cb if a > cb else 0)
+                # A cue in another sentence counts as farther than any in the same one.
+                same = sids[a] == sids[ca] or sids[b] == sids[cb] or sids[a] == sids[cb]
+                key = (0 if same else 1, distance)
+                if best is None or key < best[0]:
+                    best = (key, k)
+            attributions[best[1]][role].append((a, b))
+    out = []
+    for att in attributions:
+        out.append({
+            role: [[tokens[para[a]][0], tokens[para[b]][1]] for a, b in att[role]]
+            for role in ("cue", "source", "content")
+        } | {"score": round(att["score"], 3)})
+    return out
