@@ -19,9 +19,10 @@ import time
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
+from clusters import make_clusters, write as write_clusters  # noqa: E402
 from corpus import load_split, measure  # noqa: E402
 
-from tracker.capture.attribution import CUE_MODEL, ROLE_MODEL, Labeller  # noqa: E402
+from tracker.capture.attribution import CLUSTERS, CUE_MODEL, ROLE_MODEL, Labeller, load_clusters  # noqa: E402
 from tracker.capture.features import base_features, cue_relative_features, paragraphs, tokenize  # noqa: E402
 
 
@@ -43,7 +44,7 @@ def token_labels(tokens, spans, tag):
     return labels
 
 
-def sequences(docs):
+def sequences(docs, clusters=None):
     """Training sequences of both stages, one per paragraph."""
     cue_seqs, role_seqs = [], []
     for doc in docs:
@@ -55,7 +56,7 @@ def sequences(docs):
         role = [s if s != "O" else c for s, c in zip(source, content)]
         for para in paragraphs(text, tokens):
             words = [tokens[i][2] for i in para]
-            feats, sids, quotes = base_features(words)
+            feats, sids, quotes = base_features(words, clusters)
             cue_p = [cue[i] for i in para]
             mask = [0 if x == "O" else 1 for x in cue_p]
             cue_seqs.append((feats, cue_p))
@@ -64,10 +65,10 @@ def sequences(docs):
 
 
 def train_one(args):
-    seqs, path, params = args
+    seqs, path, params, algorithm = args
     import pycrfsuite
 
-    trainer = pycrfsuite.Trainer(verbose=False)
+    trainer = pycrfsuite.Trainer(algorithm=algorithm, verbose=False)
     for x, y in seqs:
         trainer.append(x, y)
     trainer.set_params(params)
@@ -89,6 +90,10 @@ def main():
     parser.add_argument("--minfreq", type=float, default=2)
     parser.add_argument("--iterations", type=int, default=150)
     parser.add_argument("--skip-training", action="store_true", help="only measure the models in --out")
+    parser.add_argument("--no-clusters", action="store_true", help="no word-cluster features")
+    parser.add_argument("--algorithm", default="lbfgs", help="crfsuite training algorithm (lbfgs, ap, pa, l2sgd)")
+    parser.add_argument("--thresholds", default="0.5,0.5,0.5",
+                        help="cue, source, content thresholds on the marginals, written beside the models")
     a = parser.parse_args()
 
     train = load_split(a.corpus, a.train_split)
@@ -96,22 +101,37 @@ def main():
         train = train[: a.limit]
     dev = load_split(a.corpus, a.dev_split)
     a.out.mkdir(parents=True, exist_ok=True)
-    params = {"c1": a.c1, "c2": a.c2, "max_iterations": a.iterations, "feature.minfreq": a.minfreq,
-              "feature.possible_transitions": True}
+    if a.algorithm == "lbfgs":
+        params = {"c1": a.c1, "c2": a.c2, "max_iterations": a.iterations, "feature.minfreq": a.minfreq,
+                  "feature.possible_transitions": True}
+    else:
+        params = {"max_iterations": a.iterations, "feature.minfreq": a.minfreq,
+                  "feature.possible_transitions": True}
     info = {"train_articles": len(train), "dev_articles": len(dev), "params": params}
     if not a.skip_training:
         t0 = time.time()
-        cue_seqs, role_seqs = sequences(train)
+        clusters = None
+        if not a.no_clusters:
+            write_clusters(make_clusters([d["text"] for d in train]), a.out / CLUSTERS)
+            clusters = load_clusters(a.out)
+            info["clusters_s"] = round(time.time() - t0, 1)
+        elif (a.out / CLUSTERS).exists():
+            (a.out / CLUSTERS).unlink()
+        t0 = time.time()
+        cue_seqs, role_seqs = sequences(train, clusters)
         info["feature_extraction_s"] = round(time.time() - t0, 1)
         info["train_tokens"] = sum(len(y) for _, y in cue_seqs)
         t0 = time.time()
         with multiprocessing.get_context("fork").Pool(2) as pool:
-            results = pool.map(train_one, [(cue_seqs, a.out / CUE_MODEL, params),
-                                           (role_seqs, a.out / ROLE_MODEL, params)])
+            results = pool.map(train_one, [(cue_seqs, a.out / CUE_MODEL, params, a.algorithm),
+                                           (role_seqs, a.out / ROLE_MODEL, params, a.algorithm)])
         del cue_seqs, role_seqs
         info["training_wall_s"] = round(time.time() - t0, 1)
         info["training_cpu_s"] = {"cue": round(results[0][0], 1), "role": round(results[1][0], 1)}
         info["iterations"] = {"cue": results[0][1], "role": results[1][1]}
+    thresholds = tuple(float(x) for x in a.thresholds.split(","))
+    (a.out / "attribution-thresholds.json").write_text(json.dumps(dict(zip(("cue", "source", "content"), thresholds))) + "\n")
+    info["thresholds"] = thresholds
     labeller = Labeller(a.out)
     n_tokens = sum(len(tokenize(d["text"])) for d in dev)
     t0 = time.time()

@@ -20,6 +20,20 @@ from .features import base_features, cue_relative_features, paragraphs, tokenize
 
 CUE_MODEL = "attribution-cue.crfsuite"
 ROLE_MODEL = "attribution-role.crfsuite"
+CLUSTERS = "attribution-clusters.json.gz"
+THRESHOLDS = "attribution-thresholds.json"
+
+
+def load_clusters(folder):
+    """The word clusters beside the models ({word: [coarse, fine]}), or None."""
+    import gzip
+    import json
+
+    path = pathlib.Path(folder) / CLUSTERS
+    if not path.is_file():
+        return None
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        return {w: (str(a), str(b)) for w, (a, b) in json.load(f)["words"].items()}
 
 
 def model_dir():
@@ -50,7 +64,12 @@ def spans_of(labels, tag):
 class Labeller:
     """The two taggers, opened once; `attributions(text)` labels one text."""
 
-    def __init__(self, folder=None):
+    # Decision thresholds on the marginals (bench/attributions/train.py --thresholds).
+    cue_threshold = 0.5
+    source_threshold = 0.5
+    content_threshold = 0.5
+
+    def __init__(self, folder=None, thresholds=None):
         import pycrfsuite
 
         folder = pathlib.Path(folder) if folder else model_dir()
@@ -61,16 +80,49 @@ class Labeller:
             if not path.is_file():
                 raise FileNotFoundError(f"attribution model not found: {path}")
             tagger.open(str(path))
+        self.clusters = load_clusters(folder)
+        chosen = folder / THRESHOLDS
+        if not thresholds and chosen.is_file():
+            import json
+
+            t = json.loads(chosen.read_text())
+            thresholds = (t["cue"], t["source"], t["content"])
+        if thresholds:
+            self.cue_threshold, self.source_threshold, self.content_threshold = thresholds
 
     def label_paragraph(self, words):
-        """Cue labels, role labels and cue marginals for one paragraph's words."""
-        feats, sids, quotes = base_features(words)
-        cue_labels = self.cue.tag(feats)
-        cue_scores = [self.cue.marginal(label, i) if label != "O" else 0.0
-                      for i, label in enumerate(cue_labels)]
-        mask = [0 if label == "O" else 1 for label in cue_labels]
-        role_labels = self.role.tag(cue_relative_features(words, feats, sids, quotes, mask))
-        return cue_labels, role_labels, cue_scores, sids
+        """Cue labels, role labels and cue marginals for one paragraph's words.
+
+        Labels come from the marginal probabilities, not the single best sequence: a
+        token is a cue when P(cue) reaches `cue_threshold`, a source or content token
+        when P(source) or P(content) reaches its threshold (chosen on dev: the best
+        sequence under-predicts, trading recall for precision).
+        """
+        feats, sids, quotes = base_features(words, self.clusters)
+        cue, role = self.cue, self.role
+        cue.set(feats)
+        n = len(words)
+        cue_p = [cue.marginal("B-CUE", i) + cue.marginal("I-CUE", i) for i in range(n)]
+        mask = [1 if p >= self.cue_threshold else 0 for p in cue_p]
+        cue_labels = ["O"] * n
+        for i in range(n):
+            if mask[i]:
+                cue_labels[i] = "I-CUE" if i and mask[i - 1] else "B-CUE"
+        role.set(cue_relative_features(words, feats, sids, quotes, mask))
+        role_labels = ["O"] * n
+        for i in range(n):
+            p_src = role.marginal("B-SRC", i) + role.marginal("I-SRC", i)
+            p_con = role.marginal("B-CON", i) + role.marginal("I-CON", i)
+            if p_src >= self.source_threshold and p_src >= p_con:
+                tag = "SRC"
+            elif p_con >= self.content_threshold:
+                tag = "CON"
+            elif p_src >= self.source_threshold:
+                tag = "SRC"
+            else:
+                continue
+            role_labels[i] = ("I-" if i and role_labels[i - 1][2:] == tag else "B-") + tag
+        return cue_labels, role_labels, cue_p, sids
 
     def attributions(self, text):
         """[{cue, source, content, score}] for a text, offsets into `text`."""

@@ -33,6 +33,8 @@ PRONOUNS = {"he", "she", "they", "it", "we", "i", "him", "her", "them", "us", "w
 ANAPHORA = re.compile(r"^(the|this|that|these|those|both|our)\s+(sources?|residents?|informants?|man|woman|"
                       r"defectors?|officials?|analysts?|experts?|agency|ministry|leader|newspaper|paper|report)$", re.I)
 DATELINE = re.compile(r"^[A-Z][A-Z .'-]+\(([A-Z][A-Za-z ,/&.-]+)\)\s*[-–—]", re.M)
+REPORTED_BY = re.compile(r"(?:according to|state media|state-run)\s+(?:the\s+)?(?P<medium>[A-Z][\w ]{1,40}?)"
+                         r"(?=\s+(?:reported|said|news agency)|[,.])|(?P<medium2>\b[A-Z]{3,6}\b) reported")
 TRIM = " \t\n,.;:–—-\"“”‘’'()"
 MIN_QUOTE_WORDS = 3
 CLAIM_TEXT_MAX = 300
@@ -180,6 +182,7 @@ class Drafter:
                 break
         self.own_voice = self.author or self.publisher
         self.wires = wire_relays(text, self.resolver, document.publisher)
+        self.reporting_medium = self.named_state_medium()
         self.new_sources = {}  # id -> dict, proposed this run
         self.mentioned = []  # origins in text order, for surnames and pronouns
 
@@ -207,6 +210,33 @@ class Drafter:
                 return known["id"], known["type"]
         self.new_sources[entry["id"]] = entry
         return entry["id"], kind
+
+    def named_state_medium(self):
+        """In a wire story, the state medium it says reported ("state media KCNA reported")."""
+        for m in REPORTED_BY.finditer(self.text):
+            found = self.resolver.resolve(m.group("medium") or m.group("medium2"))
+            if found and found.type.value == "state_media":
+                return found
+        return None
+
+    def relayed_by_medium(self, source_id):
+        """The leadership's words, relayed by a wire or an author, reach them through state media.
+
+        The medium is the one the text names as reporting ("state media KCNA reported"),
+        else the state news agency of the same independence group: the leadership speaks
+        to the outside world only through it. Without a relay (a paper quoting Kim's
+        remarks directly) the origin stays as resolved.
+        """
+        source = self.sources.get(source_id)
+        medium = self.reporting_medium
+        if medium is None and source is not None and source.type.value == "state_media":
+            medium = next((s for s in self.sources.values() if s.type.value == "state_media"
+                           and s.independence_group == source.independence_group
+                           and re.search(r"news agency", s.name, re.I)), None)
+        if medium and source and source.id != medium.id and source.type.value == "state_media" \
+                and source.independence_group == medium.independence_group:
+            return medium.id
+        return source_id
 
     def by_surname(self, word):
         """A source named earlier whose name holds this one word ("Kim", "Go")."""
@@ -260,8 +290,30 @@ class Drafter:
                 via = [self.author.id]
             else:
                 via = []
-            out.append((start, end, quote, source_id, via, att["score"]))
+            if via:
+                source_id = self.relayed_by_medium(source_id)
+            also = self.fellow_informants(source_text, source_id)
+            out.append((start, end, quote, source_id, via, att["score"], also))
         return out
+
+    def fellow_informants(self, source_text, source_id):
+        """For "the sources" (plural): the outlet's other informants named so far.
+
+        Anonymous sources of one outlet speaking together are recorded as one appearance
+        each (they are one independence group, so this adds no false corroboration).
+        """
+        if not re.search(r"\bsources\b", source_text, re.I):
+            return []
+        source = self.sources.get(source_id)
+        if not source or source.type.value != "informant":
+            return []
+        seen = []
+        for sid in self.mentioned:
+            other = self.sources.get(sid)
+            if other and other.type.value == "informant" and other.outlet == source.outlet \
+                    and sid != source_id and sid not in seen:
+                seen.append(sid)
+        return seen
 
 
 def claim_text(quote, origin_name):
@@ -378,7 +430,7 @@ def draft(document_id, seeds_dir, texts_dir=None, labeller=None, write=True) -> 
     taken_spans, taken_quotes = existing_spans(document, text)
     names = {s.id: s.name for s in sources} | {s["id"]: s["name"] for s in drafter.new_sources.values()}
     entries, used_sources, skipped = [], set(), 0
-    for start, end, quote, source_id, via, score in drafter.proposals():
+    for start, end, quote, source_id, via, score, also in drafter.proposals():
         key = quote_key(quote)
         if key in taken_quotes or any(start < b and a < end for a, b in taken_spans):
             skipped += 1
@@ -400,6 +452,9 @@ def draft(document_id, seeds_dir, texts_dir=None, labeller=None, write=True) -> 
         entry |= {"source": source_id, "via": via, "quote": quote, "draft": True}
         used_sources |= {source_id, *via}
         entries.append(entry)
+        for other in also:  # the same words, from each of the outlet's informants
+            entries.append({"ref": entry.get("ref") or entry["id"], "source": other, "via": via, "quote": quote,
+                            "draft": True})
     proposed = [s for sid, s in drafter.new_sources.items() if sid in used_sources]
     report = DraftReport(document.id, path, entries, proposed, skipped)
     if not write or not entries:

@@ -95,11 +95,17 @@ def paragraphs(text, tokens):
     return groups
 
 
-def sentence_ids(words):
-    """Sentence number of each token of a paragraph (a simple, fast splitter)."""
+def sentence_ids(words, quotes=None):
+    """Sentence number of each token of a paragraph (a simple, fast splitter).
+
+    With `quotes` (quote_state), a quotation is never split: a quoted passage of
+    several sentences and its "he said" are one unit for the features.
+    """
     ids, sid, n = [], 0, len(words)
     for i, w in enumerate(words):
         ids.append(sid)
+        if quotes and quotes[i] and i + 1 < n and quotes[i + 1]:
+            continue
         if w in SENTENCE_END and i + 1 < n:
             nxt = words[i + 1]
             if nxt in CLOSE_QUOTES or nxt in STRAIGHT_QUOTES:
@@ -146,12 +152,15 @@ def _bucket(d):
     return "21+"
 
 
-def base_features(words):
-    """Word, shape, lexicon, quotation, sentence and window features of a paragraph."""
+def base_features(words, clusters=None):
+    """Word, shape, lexicon, cluster, quotation, sentence and window features of a paragraph.
+
+    clusters: {word: [coarse id, fine id]} (bench/attributions/clusters.py), or None.
+    """
     n = len(words)
     lower = [w.lower() for w in words]
-    sids = sentence_ids(words)
     quotes = quote_state(words)
+    sids = sentence_ids(words, quotes)
     lex = []
     for w, lw in zip(words, lower):
         if lw in CUE_WORDS:
@@ -180,6 +189,10 @@ def base_features(words):
     for i in range(n):
         sent_end[sids[i]] = i
 
+    if clusters:
+        none = ("-", "-")
+        cl = [clusters.get(lw, none) for lw in lower]
+        cl_p = [("<s>", "<s>")] * 2 + cl + [("</s>", "</s>")] * 2
     feats = []
     pad = ["<s>", "<s>", "<s>"]
     lw_p = pad + lower + ["</s>"] * 3
@@ -213,6 +226,11 @@ def base_features(words):
             "sq=%d" % (1 if s in sent_quote else 0),
             "sc=%d" % (1 if s in sent_cue else 0),
         ]
+        if clusters:
+            j2 = i + 2
+            f += ["k1=%s" % cl[i][0], "k2=%s" % cl[i][1], "k2-1=%s" % cl_p[j2 - 1][1], "k2+1=%s" % cl_p[j2 + 1][1],
+                  "k1-2=%s" % cl_p[j2 - 2][0], "k1+2=%s" % cl_p[j2 + 2][0],
+                  "k1-1|k1=%s|%s" % (cl_p[j2 - 1][0], cl[i][0])]
         if w[:1].isupper():
             f.append("T")
         if i == sent_start[s]:
