@@ -179,3 +179,56 @@ def test_a_seed_document_is_recovered_from_its_text(tmp_path):
     hit = [g for g in informant if any(a < g[1] and g[0] < b for a, b in spans)]
     assert len(hit) >= len(informant) // 2
     assert {"dailynk-source-pyongyang", "dailynk-source-ryanggang"} <= {e["source"] for e in entries}
+
+
+def _statuses(db_path):
+    import sqlite3
+
+    conn = sqlite3.connect(db_path)
+    try:
+        return (sorted(conn.execute("SELECT id, status, support_groups, queue_reason FROM claims")),
+                sorted(conn.execute("SELECT document_id, position, claim_id, source_id FROM appearances")),
+                sorted(conn.execute("SELECT * FROM source_records")))
+    finally:
+        conn.close()
+
+
+def test_drafts_count_for_nothing_and_are_not_published(tree, tmp_path):
+    import sqlite3
+
+    from tracker.build import build
+    from tracker.publish import publish
+
+    seeds, texts = tree
+    before_db = tmp_path / "before.db"
+    build(seeds, before_db, texts)
+    assert run_draft(seeds, texts).exit_code == 0
+    entries = drafted(seeds)
+    check = runner.invoke(app, ["check", str(seeds), "--texts", str(texts)])
+    assert check.exit_code == 0 and f"{len(entries)} draft entries remain" in check.stderr.replace("\n", " ")
+    after_db = tmp_path / "after.db"
+    build(seeds, after_db, texts)
+    assert _statuses(after_db) == _statuses(before_db)
+    conn = sqlite3.connect(after_db)
+    rows = conn.execute("SELECT claim_id, source_id, quote, verified FROM drafts").fetchall()
+    conn.close()
+    assert len(rows) == len(entries) and all(r[3] == 1 for r in rows)  # quotes anchored in the text
+    public = tmp_path / "public.db"
+    publish(after_db, public)
+    conn = sqlite3.connect(public)
+    assert conn.execute("SELECT count(*) FROM draft_entries").fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM drafts").fetchone()[0] == 0
+    assert not conn.execute("SELECT 1 FROM claims WHERE id LIKE 'draft-%'").fetchall()
+    conn.close()
+
+
+def test_a_confirmed_ref_to_a_draft_only_claim_is_an_error(tree):
+    seeds, texts = tree
+    assert run_draft(seeds, texts).exit_code == 0
+    new = next(e for e in drafted(seeds) if "id" in e)
+    other = {"id": "other-doc", "title": "Another", "publisher": "daily-nk", "published": "2024",
+             "claims": [{"ref": new["id"], "source": "daily-nk"}]}
+    (seeds / "documents" / "other-doc.yml").write_text(yaml.safe_dump(other, sort_keys=False))
+    result = runner.invoke(app, ["check", str(seeds), "--texts", str(texts)])
+    assert result.exit_code == 1
+    assert f"claim '{new['id']}' exists only as a draft" in result.stderr.replace("\n", " ")

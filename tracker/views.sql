@@ -58,3 +58,23 @@ SELECT s.id AS source_id,
        coalesce(r.rejected, 0) AS rejected
 FROM sources s
 LEFT JOIN source_records r ON r.source_id = s.id;
+
+-- Draft entries waiting for an analyst to confirm (remove `draft: true`) or delete them.
+CREATE VIEW drafts AS
+SELECT d.document_id,
+       doc.title AS document_title,
+       d.position,
+       d.claim_id,
+       CASE d.is_ref WHEN 1 THEN 'ref' ELSE 'new claim' END AS entry,
+       d.claim_text,
+       d.source_id,
+       s.name AS source_name,
+       s.type AS source_type,
+       d.via,
+       d.quote,
+       d.quote_start,
+       d.quote_end,
+       d.verified
+FROM draft_entries d
+LEFT JOIN documents doc ON doc.id = d.document_id
+LEFT JOIN sources s ON s.id = d.source_id;

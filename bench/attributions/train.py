@@ -44,8 +44,36 @@ def token_labels(tokens, spans, tag):
     return labels
 
 
-def sequences(docs, clusters=None):
+def noisy_cues(words, gold_mask, rng, drop, add):
+    """Gold cues with the errors stage one makes: some dropped, some false ones added.
+
+    Stage two learns from these, so that it does not trust its cue features blindly:
+    with a missed cue it still finds a quotation's content from the words alone.
+    """
+    from tracker.capture.features import CUE_WORDS
+
+    mask = list(gold_mask)
+    i = 0
+    while i < len(mask):
+        if mask[i]:
+            j = i
+            while j < len(mask) and mask[j]:
+                j += 1
+            if rng.random() < drop:
+                mask[i:j] = [0] * (j - i)
+            i = j
+        else:
+            if words[i].lower() in CUE_WORDS and rng.random() < add:
+                mask[i] = 1
+            i += 1
+    return mask
+
+
+def sequences(docs, clusters=None, drop=0.0, add=0.0, seed=0):
     """Training sequences of both stages, one per paragraph."""
+    import random
+
+    rng = random.Random(seed)
     cue_seqs, role_seqs = [], []
     for doc in docs:
         text, tokens = doc["text"], tokenize(doc["text"])
@@ -59,6 +87,8 @@ def sequences(docs, clusters=None):
             feats, sids, quotes = base_features(words, clusters)
             cue_p = [cue[i] for i in para]
             mask = [0 if x == "O" else 1 for x in cue_p]
+            if drop or add:
+                mask = noisy_cues(words, mask, rng, drop, add)
             cue_seqs.append((feats, cue_p))
             role_seqs.append((cue_relative_features(words, feats, sids, quotes, mask), [role[i] for i in para]))
     return cue_seqs, role_seqs
@@ -90,6 +120,10 @@ def main():
     parser.add_argument("--minfreq", type=float, default=2)
     parser.add_argument("--iterations", type=int, default=150)
     parser.add_argument("--skip-training", action="store_true", help="only measure the models in --out")
+    parser.add_argument("--cue-drop", type=float, default=0.25,
+                        help="stage two trains on gold cues with this share dropped (stage one's misses)")
+    parser.add_argument("--cue-add", type=float, default=0.1,
+                        help="...and this share of other lexicon cue words added (its false alarms)")
     parser.add_argument("--no-clusters", action="store_true", help="no word-cluster features")
     parser.add_argument("--algorithm", default="lbfgs", help="crfsuite training algorithm (lbfgs, ap, pa, l2sgd)")
     parser.add_argument("--thresholds", default="0.5,0.5,0.5",
@@ -107,7 +141,8 @@ def main():
     else:
         params = {"max_iterations": a.iterations, "feature.minfreq": a.minfreq,
                   "feature.possible_transitions": True}
-    info = {"train_articles": len(train), "dev_articles": len(dev), "params": params}
+    info = {"train_articles": len(train), "dev_articles": len(dev), "params": params, "algorithm": a.algorithm,
+            "cue_noise": {"drop": a.cue_drop, "add": a.cue_add}, "clusters": not a.no_clusters}
     if not a.skip_training:
         t0 = time.time()
         clusters = None
@@ -118,7 +153,7 @@ def main():
         elif (a.out / CLUSTERS).exists():
             (a.out / CLUSTERS).unlink()
         t0 = time.time()
-        cue_seqs, role_seqs = sequences(train, clusters)
+        cue_seqs, role_seqs = sequences(train, clusters, a.cue_drop, a.cue_add)
         info["feature_extraction_s"] = round(time.time() - t0, 1)
         info["train_tokens"] = sum(len(y) for _, y in cue_seqs)
         t0 = time.time()
