@@ -69,7 +69,7 @@ def noisy_cues(words, gold_mask, rng, drop, add):
     return mask
 
 
-def sequences(docs, clusters=None, drop=0.0, add=0.0, seed=0):
+def sequences(docs, clusters=None, drop=0.0, add=0.0, seed=0, joint=True):
     """Training sequences of both stages, one per paragraph."""
     import random
 
@@ -82,11 +82,14 @@ def sequences(docs, clusters=None, drop=0.0, add=0.0, seed=0):
         source = token_labels(tokens, doc["spans"]["Source"], "SRC")
         # One layer for stage two: a source inside another attribution's content wins.
         role = [s if s != "O" else c for s, c in zip(source, content)]
+        # Stage one learns all three roles in one layer (a cue wins over a source, a source
+        # over a content): the sequence source, cue, content is what tells a cue apart.
+        first = [c if c != "O" else r for c, r in zip(cue, role)] if joint else cue
         for para in paragraphs(text, tokens):
             words = [tokens[i][2] for i in para]
             feats, sids, quotes = base_features(words, clusters)
-            cue_p = [cue[i] for i in para]
-            mask = [0 if x == "O" else 1 for x in cue_p]
+            cue_p = [first[i] for i in para]
+            mask = [0 if cue[i] == "O" else 1 for i in para]
             if drop or add:
                 mask = noisy_cues(words, mask, rng, drop, add)
             cue_seqs.append((feats, cue_p))
@@ -124,6 +127,8 @@ def main():
                         help="stage two trains on gold cues with this share dropped (stage one's misses)")
     parser.add_argument("--cue-add", type=float, default=0.1,
                         help="...and this share of other lexicon cue words added (its false alarms)")
+    parser.add_argument("--cue-only", action="store_true",
+                        help="stage one learns cues alone (default: cues, sources and contents in one layer)")
     parser.add_argument("--no-clusters", action="store_true", help="no word-cluster features")
     parser.add_argument("--algorithm", default="lbfgs", help="crfsuite training algorithm (lbfgs, ap, pa, l2sgd)")
     parser.add_argument("--thresholds", default="0.5,0.5,0.5",
@@ -142,7 +147,8 @@ def main():
         params = {"max_iterations": a.iterations, "feature.minfreq": a.minfreq,
                   "feature.possible_transitions": True}
     info = {"train_articles": len(train), "dev_articles": len(dev), "params": params, "algorithm": a.algorithm,
-            "cue_noise": {"drop": a.cue_drop, "add": a.cue_add}, "clusters": not a.no_clusters}
+            "cue_noise": {"drop": a.cue_drop, "add": a.cue_add}, "clusters": not a.no_clusters,
+            "stage_one": "cue" if a.cue_only else "joint"}
     if not a.skip_training:
         t0 = time.time()
         clusters = None
@@ -153,7 +159,7 @@ def main():
         elif (a.out / CLUSTERS).exists():
             (a.out / CLUSTERS).unlink()
         t0 = time.time()
-        cue_seqs, role_seqs = sequences(train, clusters, a.cue_drop, a.cue_add)
+        cue_seqs, role_seqs = sequences(train, clusters, a.cue_drop, a.cue_add, joint=not a.cue_only)
         info["feature_extraction_s"] = round(time.time() - t0, 1)
         info["train_tokens"] = sum(len(y) for _, y in cue_seqs)
         t0 = time.time()

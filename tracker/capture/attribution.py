@@ -68,6 +68,7 @@ class Labeller:
     cue_threshold = 0.5
     source_threshold = 0.5
     content_threshold = 0.5
+    bare_cue_threshold = 0.5  # a cue with no source or content is kept only this sure
 
     def __init__(self, folder=None, thresholds=None):
         import pycrfsuite
@@ -86,9 +87,10 @@ class Labeller:
             import json
 
             t = json.loads(chosen.read_text())
-            thresholds = (t["cue"], t["source"], t["content"])
+            thresholds = (t["cue"], t["source"], t["content"], t.get("bare_cue", 0.5))
         if thresholds:
-            self.cue_threshold, self.source_threshold, self.content_threshold = thresholds
+            (self.cue_threshold, self.source_threshold, self.content_threshold,
+             self.bare_cue_threshold) = (tuple(thresholds) + (0.5,))[:4]
 
     def label_paragraph(self, words):
         """Cue labels, role labels and cue marginals for one paragraph's words.
@@ -131,7 +133,9 @@ class Labeller:
         for para in paragraphs(text, tokens):
             words = [tokens[i][2] for i in para]
             cue_labels, role_labels, cue_scores, sids = self.label_paragraph(words)
-            found.extend(group(para, tokens, cue_labels, role_labels, cue_scores, sids))
+            found.extend(att for att in group(para, tokens, cue_labels, role_labels, cue_scores, sids)
+                         # a doubtful cue with nothing attributed to it is dropped
+                         if att["content"] or att["source"] or att["score"] >= self.bare_cue_threshold)
         return found
 
 

@@ -245,7 +245,10 @@ class Drafter:
             name = source.name if source else self.new_sources[sid]["name"]
             if word in re.findall(r"[\w’'-]+", name):
                 return source or _Proposed(self.new_sources[sid])
-        return None
+        # else the one seed source (not an outlet's informant) whose name holds it
+        named = [s for s in self.sources.values() if s.type.value != "informant"
+                 and word in re.findall(r"[\w’'-]+", re.sub(r"\(.*?\)", " ", s.name))]
+        return named[0] if len(named) == 1 else None
 
     def origin(self, source_text, previous):
         """(source id, type, own voice?) for a source span; `previous` resolves pronouns."""

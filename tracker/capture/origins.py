@@ -38,6 +38,8 @@ def name_key(name):
     """Normalised word tuple of a name: case, accents, hyphens and 'the' forgotten."""
     name = unicodedata.normalize("NFKD", name)
     name = re.sub(r"\(.*?\)", " ", name)  # "Pyongyang-based source (Daily NK)"
+    # "North Korea's leadership", "the North Korean leader": the DPRK's
+    name = re.sub(r"\bnorth korea(?:n|[’']s)?\b|\bdprk[’']s\b", "dprk", name, flags=re.I)
     words = [w.lower() for w in _WORD.findall(name)]
     if words and words[0] == "the":
         words = words[1:]
