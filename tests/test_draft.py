@@ -232,3 +232,19 @@ def test_a_confirmed_ref_to_a_draft_only_claim_is_an_error(tree):
     result = runner.invoke(app, ["check", str(seeds), "--texts", str(texts)])
     assert result.exit_code == 1
     assert f"claim '{new['id']}' exists only as a draft" in result.stderr.replace("\n", " ")
+
+
+async def test_the_drafts_view_lists_them_in_datasette(tree, tmp_path):
+    from tracker.build import build
+    from tracker.serve import make_datasette
+
+    seeds, texts = tree
+    assert run_draft(seeds, texts).exit_code == 0
+    db = tmp_path / "tracker.db"
+    build(seeds, db, texts)
+    ds = make_datasette(db)
+    response = await ds.client.get("/tracker/drafts.json?_shape=array")
+    assert response.status_code == 200
+    rows = response.json()
+    assert len(rows) == len(drafted(seeds))
+    assert {r["entry"] for r in rows} <= {"new claim", "ref"} and all(r["document_title"] for r in rows)
