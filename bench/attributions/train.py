@@ -22,7 +22,8 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from clusters import make_clusters, write as write_clusters  # noqa: E402
 from corpus import load_split, measure  # noqa: E402
 
-from tracker.capture.attribution import CLUSTERS, CUE_MODEL, ROLE_MODEL, Labeller, load_clusters  # noqa: E402
+from tracker.capture.attribution import (  # noqa: E402
+    CLUSTERS, CUE_MODEL, ROLE_MODEL, THRESHOLDS, Labeller, load_clusters)
 from tracker.capture.features import base_features, cue_relative_features, paragraphs, tokenize  # noqa: E402
 
 
@@ -131,8 +132,9 @@ def main():
                         help="stage one learns cues alone (default: cues, sources and contents in one layer)")
     parser.add_argument("--no-clusters", action="store_true", help="no word-cluster features")
     parser.add_argument("--algorithm", default="lbfgs", help="crfsuite training algorithm (lbfgs, ap, pa, l2sgd)")
-    parser.add_argument("--thresholds", default="0.5,0.5,0.5",
-                        help="cue, source, content thresholds on the marginals, written beside the models")
+    parser.add_argument("--thresholds", default="0.3,0.35,0.35,0.9",
+                        help="cue, source, content thresholds on the marginals, and the one a cue with "
+                        "nothing attributed to it must reach; written beside the models")
     a = parser.parse_args()
 
     train = load_split(a.corpus, a.train_split)
@@ -171,7 +173,7 @@ def main():
         info["training_cpu_s"] = {"cue": round(results[0][0], 1), "role": round(results[1][0], 1)}
         info["iterations"] = {"cue": results[0][1], "role": results[1][1]}
     thresholds = tuple(float(x) for x in a.thresholds.split(","))
-    (a.out / "attribution-thresholds.json").write_text(json.dumps(dict(zip(("cue", "source", "content"), thresholds))) + "\n")
+    (a.out / THRESHOLDS).write_text(json.dumps(dict(zip(("cue", "source", "content", "bare_cue"), thresholds))) + "\n")
     info["thresholds"] = thresholds
     labeller = Labeller(a.out)
     n_tokens = sum(len(tokenize(d["text"])) for d in dev)
