@@ -1049,6 +1049,29 @@ def test_events_of_a_claim_removed_from_the_seeds_are_kept(tmp_path, db_path):
     assert claim(db_path, "villa-rumour")["review_state"] == "reject"
 
 
+def test_an_orphaned_review_is_kept_with_a_warning_and_round_trips(tmp_path, seeds, db_path):
+    record(db_path, "villa-rumour", "reject", note="kept for the audit trail")
+    review.export(connect(db_path), seeds / "reviews.yml")
+    exported = (seeds / "reviews.yml").read_bytes()
+    documents = modified_documents(lambda d: d["dailynk-report"]["claims"].pop(1))
+    write_seeds(seeds, documents=documents)
+
+    for db in (db_path, tmp_path / "cold.db"):  # the same database, and one built afresh
+        result = cli("build", seeds, "--db", db)
+        assert result.exit_code == 0, result.output
+        assert "villa-rumour" in result.output and "orphaned" in result.output
+        orphaned = rows(db, "SELECT claim_id, note FROM orphaned_review_events")
+        assert orphaned == [{"claim_id": "villa-rumour", "note": "kept for the audit trail"}]
+        assert claim(db, "villa-rumour") is None
+        review.export(connect(db), tmp_path / "again.yml")
+        assert (tmp_path / "again.yml").read_bytes() == exported
+    # the claim comes back: so does its decision
+    write_seeds(seeds)
+    build(seeds, tmp_path / "cold.db")
+    assert claim(tmp_path / "cold.db", "villa-rumour")["review_state"] == "reject"
+    assert rows(tmp_path / "cold.db", "SELECT * FROM orphaned_review_events") == []
+
+
 def test_actor_names_with_surrounding_spaces_round_trip(tmp_path, seeds, db_path):
     result = cli("flag", "villa-rumour", "--db", db_path, "--actor", "  analyst-3 ")
     assert result.exit_code == 0, result.output

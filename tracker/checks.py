@@ -8,6 +8,7 @@ unknown (so that an entry that already failed on its own is not reported twice).
 import json
 import pathlib
 
+from . import exposure
 from .seeds import Problem, line_of
 
 DUPLICATE_DOCUMENTS = """
@@ -91,19 +92,6 @@ FROM ordered
 WHERE n > 1
 """
 
-# Not an error, a warning: the public database withholds a protected source's quotes,
-# but not the recorder's own words, so a claim text that repeats such a quote publishes it.
-PROTECTED_QUOTES_IN_TEXT = """
-SELECT c.seed_file, json_array('claims', c.position, 'text'), 'claims[' || c.position || '] (id ' || c.id || ')',
-       'text', 'repeats the quote of protected source ' || quote(a.source_id) || ' word for word: reword the '
-       || 'claim, or the public database will carry the quote', NULL
-FROM appearances a
-JOIN sources s ON s.id = a.source_id AND s.sensitivity = 'protected'
-JOIN claims c ON c.id = a.claim_id
-WHERE length(a.quote) >= 20 AND instr(c.text, a.quote) > 0
-GROUP BY c.id
-"""
-
 # Drafts (SPEC section 3) count for nothing, so nothing that counts may rest on one: a
 # confirmed ref, or a link, naming a claim that is defined only by a draft entry.
 DRAFT_ONLY_REFS = """
@@ -141,17 +129,32 @@ FROM appearances WHERE draft GROUP BY seed_file ORDER BY seed_file
 
 ALL = (DUPLICATE_DOCUMENTS, CLAIMS_DEFINED_TWICE, UNKNOWN_REFS, UNKNOWN_ORIGINS, UNKNOWN_RELAYS,
        UNKNOWN_PUBLISHERS, UNKNOWN_LINK_ENDS, DUPLICATE_LINKS, DRAFT_ONLY_REFS, DRAFT_ONLY_LINK_ENDS)
+# Asked only when sources.yml could be read: otherwise every name would be "unknown".
+NAME_SOURCES = (UNKNOWN_ORIGINS, UNKNOWN_RELAYS, UNKNOWN_PUBLISHERS)
 
 
-def whole_tree(conn, sources, reviews, sources_file, reviews_file, already_reported):
-    """Every cross-file problem: SQL over the cache, plus sources and reviews (small)."""
-    problems = []
+def problems_of(conn, query, seeds_dir, already_reported=frozenset()):
+    """The rows of a check query as Problems, each file shown as under ``seeds_dir``."""
+    found = []
+    for seed_file, loc, entry, field, message, name in conn.execute(query):
+        if name is not None and name in already_reported:
+            continue
+        path = pathlib.Path(seeds_dir) / seed_file
+        found.append(Problem(str(path), message, line=line_of(path, json.loads(loc)), entry=entry, field=field))
+    return found
+
+
+def whole_tree(conn, seeds_dir, update):
+    """Every cross-file problem (SQL over the cache, plus sources and reviews, which are
+    small), and the warnings that need the whole tree: (problems, warnings)."""
+    seeds_dir = pathlib.Path(seeds_dir)
+    sources, reviews, already_reported = update.sources, update.reviews, update.already_reported
+    sources_file, reviews_file = str(seeds_dir / "sources.yml"), str(seeds_dir / "reviews.yml")
+    problems, warnings = [], []
     for query in ALL:
-        for seed_file, loc, entry, field, message, name in conn.execute(query):
-            if name is not None and name in already_reported:
-                continue
-            problems.append(Problem(seed_file, message, line=line_of(pathlib.Path(seed_file), json.loads(loc)),
-                                    entry=entry, field=field))
+        if update.sources_unreadable and query in NAME_SOURCES:
+            continue
+        problems += problems_of(conn, query, seeds_dir, already_reported)
 
     sources_path = pathlib.Path(sources_file)
     first_index = {}
@@ -162,7 +165,8 @@ def whole_tree(conn, sources, reviews, sources_file, reviews_file, already_repor
                 line=line_of(sources_path, (index, "id")), entry=f"sources[{index}] (id {source.id})", field="id"))
         first_index.setdefault(source.id, index)
     for index, source in sources:
-        if source.outlet and source.outlet not in first_index and source.outlet not in already_reported:
+        if source.outlet and source.outlet not in first_index and source.outlet not in already_reported \
+                and not update.sources_unreadable:
             problems.append(Problem(
                 sources_file, f"unknown source {source.outlet!r}: add it to sources.yml or fix the id",
                 line=line_of(sources_path, (index, "outlet")), entry=f"sources[{index}] (id {source.id})",
@@ -175,18 +179,44 @@ def whole_tree(conn, sources, reviews, sources_file, reviews_file, already_repor
             known |= {row[0] for row in conn.execute(
                 f"SELECT id FROM claims WHERE id IN ({', '.join('?' * len(chunk))})", chunk)}
         reviews_path = pathlib.Path(reviews_file)
+        # History is never lost and never blocks a build (SPEC section 3): the events of a
+        # claim gone from the seeds are kept, orphaned, with a warning.
         for index, review in reviews:
             if review.claim not in known and review.claim not in already_reported:
-                problems.append(Problem(
-                    reviews_file, f"unknown claim {review.claim!r}", line=line_of(reviews_path, (index, "claim")),
+                warnings.append(Problem(
+                    reviews_file, f"claim {review.claim!r} is no longer in the seeds: its review events are kept "
+                    "as orphaned (view orphaned_review_events)", line=line_of(reviews_path, (index, "claim")),
                     entry=f"reviews[{index}] (claim {review.claim})", field="claim"))
-    return problems
+    warnings += exposure_warnings(conn, seeds_dir)
+    warnings += problems_of(conn, DRAFTS_REMAINING, seeds_dir)
+    return problems, warnings
 
 
-def warnings(conn):
-    return [Problem(seed_file, message, line=line_of(pathlib.Path(seed_file), json.loads(loc)), entry=entry, field=field)
-            for query in (PROTECTED_QUOTES_IN_TEXT, DRAFTS_REMAINING)
-            for seed_file, loc, entry, field, message, _ in conn.execute(query)]
+# Where each kind of written text sits in the seed files (for the warning's line).
+EXPOSED_PLACES = {
+    "claim text": ("SELECT seed_file, json_array('claims', position, 'text'), "
+                   "'claims[' || position || '] (id ' || id || ')' FROM claims WHERE id = ?"),
+    "link note": ("SELECT seed_file, json_array('links', position, 'note'), 'links[' || position || ']' "
+                  "FROM links WHERE document_id = ? AND position = ?"),
+    "document note": "SELECT seed_file, json_array('notes'), 'document ' || id FROM documents WHERE id = ?",
+}
+
+
+def exposure_warnings(conn, seeds_dir):
+    """Claim texts, link notes and document notes that render a protected source's quote
+    near-verbatim, or name the source (tracker/exposure.py): warnings at build time,
+    and reasons for publish to refuse."""
+    warnings = []
+    for found in exposure.find(conn):
+        field = {"claim text": "text", "link note": "note", "document note": "notes"}[found.kind]
+        params = found.link if found.kind == "link note" else (found.target,)
+        seed_file, loc, entry = conn.execute(EXPOSED_PLACES[found.kind], params).fetchone()
+        path = pathlib.Path(seeds_dir) / seed_file
+        advice = ("reword it, or 'tracker publish' refuses to publish the quote" if not found.names_source
+                  else "say less about who the source is")
+        warnings.append(Problem(str(path), f"{found}: {advice}", line=line_of(path, json.loads(loc)),
+                                entry=entry, field=field))
+    return warnings
 
 
 def _chunks(items, size):

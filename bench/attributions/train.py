@@ -169,6 +169,11 @@ def main():
             results = pool.map(train_one, [(cue_seqs, a.out / CUE_MODEL, params, a.algorithm),
                                            (role_seqs, a.out / ROLE_MODEL, params, a.algorithm)])
         del cue_seqs, role_seqs
+        import gzip
+
+        for name in (CUE_MODEL, ROLE_MODEL):  # shipped gzipped (the Labeller reads either)
+            (a.out / (name + ".gz")).write_bytes(gzip.compress((a.out / name).read_bytes(), 9))
+            (a.out / name).unlink()
         info["training_wall_s"] = round(time.time() - t0, 1)
         info["training_cpu_s"] = {"cue": round(results[0][0], 1), "role": round(results[1][0], 1)}
         info["iterations"] = {"cue": results[0][1], "role": results[1][1]}
@@ -182,8 +187,9 @@ def main():
     elapsed = time.time() - t0
     info["dev_tokens"] = n_tokens
     info["tokens_per_second"] = round(n_tokens / elapsed)
-    info["model_bytes"] = {"cue": (a.out / CUE_MODEL).stat().st_size, "role": (a.out / ROLE_MODEL).stat().st_size}
-    info["model_mb_total"] = round(sum(info["model_bytes"].values()) / 1e6, 2)
+    info["model_bytes_gzipped"] = {role: (a.out / (name + ".gz")).stat().st_size
+                                   for role, name in (("cue", CUE_MODEL), ("role", ROLE_MODEL))}
+    info["model_mb_total_gzipped"] = round(sum(info["model_bytes_gzipped"].values()) / 1e6, 2)
     info["dev"] = measure(dev, predictions)
     print(json.dumps(info, indent=2))
     if a.results:

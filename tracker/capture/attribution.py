@@ -76,11 +76,19 @@ class Labeller:
         folder = pathlib.Path(folder) if folder else model_dir()
         self.cue = pycrfsuite.Tagger()
         self.role = pycrfsuite.Tagger()
+        self._models = []
         for tagger, name in ((self.cue, CUE_MODEL), (self.role, ROLE_MODEL)):
-            path = folder / name
-            if not path.is_file():
-                raise FileNotFoundError(f"attribution model not found: {path}")
-            tagger.open(str(path))
+            packed = folder / (name + ".gz")  # shipped gzipped: a third of the size in git
+            if packed.is_file():
+                import gzip
+
+                # crfsuite reads the model in place: the bytes must live as long as the tagger
+                self._models.append(gzip.decompress(packed.read_bytes()))
+                tagger.open_inmemory(self._models[-1])
+            elif (folder / name).is_file():
+                tagger.open(str(folder / name))
+            else:
+                raise FileNotFoundError(f"attribution model not found: {packed} (or {folder / name})")
         self.clusters = load_clusters(folder)
         chosen = folder / THRESHOLDS
         if not thresholds and chosen.is_file():

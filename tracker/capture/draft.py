@@ -38,6 +38,7 @@ REPORTED_BY = re.compile(r"(?:according to|state media|state-run)\s+(?:the\s+)?(
 TRIM = " \t\n,.;:–—-\"“”‘’'()"
 MIN_QUOTE_WORDS = 3
 CLAIM_TEXT_MAX = 300
+CLAIM_TEXT_WORDS = 5
 
 
 class DraftError(Exception):
@@ -319,13 +320,17 @@ class Drafter:
         return seen
 
 
-def claim_text(quote, origin_name):
-    body = re.sub(r"\s+", " ", quote.strip(TRIM))
-    body = body[:1].upper() + body[1:]
-    text = f"{origin_name}: {body}"
-    if len(text) > CLAIM_TEXT_MAX:
-        text = text[: CLAIM_TEXT_MAX - 1].rsplit(" ", 1)[0] + "…"
-    return text
+def claim_text(quote, origin):
+    """A placeholder claim text the analyst rewrites: who, and the quote's first words.
+
+    Never the whole quote, nor a protected source's name: a claim text is published as
+    written, and one that renders a protected quote or names the source gives it away
+    (tracker/exposure.py warns, and publish refuses).
+    """
+    words = re.sub(r"\s+", " ", quote.strip(TRIM)).split(" ")
+    opening = " ".join(words[:CLAIM_TEXT_WORDS]) + ("…" if len(words) > CLAIM_TEXT_WORDS else "")
+    who = origin["name"] if not origin["protected"] else f"a protected {origin['type']} source"
+    return f"DRAFT, rewrite: {who} on “{opening}”"[:CLAIM_TEXT_MAX]
 
 
 def existing_spans(document, text):
@@ -431,7 +436,8 @@ def draft(document_id, seeds_dir, texts_dir=None, labeller=None, write=True) -> 
     drafter = Drafter(document, text, sources, labeller)
     claim_ids, other_quotes = tree_claims(seeds_dir, path)
     taken_spans, taken_quotes = existing_spans(document, text)
-    names = {s.id: s.name for s in sources} | {s["id"]: s["name"] for s in drafter.new_sources.values()}
+    names = {s.id: {"name": s.name, "type": s.type.value, "protected": s.sensitivity == "protected"}
+             for s in sources}
     entries, used_sources, skipped = [], set(), 0
     for start, end, quote, source_id, via, score, also in drafter.proposals():
         key = quote_key(quote)
@@ -440,7 +446,8 @@ def draft(document_id, seeds_dir, texts_dir=None, labeller=None, write=True) -> 
             continue
         taken_spans.append((start, end))
         taken_quotes.add(key)
-        names.update({s["id"]: s["name"] for s in drafter.new_sources.values()})
+        names.update({s["id"]: {"name": s["name"], "type": s["type"], "protected": False}
+                      for s in drafter.new_sources.values()})
         ref = other_quotes.get(key)
         if ref:
             entry = {"ref": ref}
