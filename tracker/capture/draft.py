@@ -26,12 +26,13 @@ import yaml
 
 from ..models import Source
 from ..seeds import SeedLoader, load_document, load_list
-from .origins import Resolver, guess_type, name_key
+from .origins import Resolver, guess_type, name_key, source_names
 from .texts import TextError, read_utf8
 
 PRONOUNS = {"he", "she", "they", "it", "we", "i", "him", "her", "them", "us", "who", "which", "you", "his", "their"}
 ANAPHORA = re.compile(r"^(the|this|that|these|those|both|our)\s+(sources?|residents?|informants?|man|woman|"
                       r"defectors?|officials?|analysts?|experts?|agency|ministry|leader|newspaper|paper|report)$", re.I)
+POSSESSIVE_PRONOUN = re.compile(r"^(his|her|their|its|our|my)\s+\w+", re.I)
 DATELINE = re.compile(r"^[A-Z][A-Z .'-]+\(([A-Z][A-Za-z ,/&.-]+)\)\s*[-–—]", re.M)
 REPORTED_BY = re.compile(r"(?:according to|state media|state-run)\s+(?:the\s+)?(?P<medium>[A-Z][\w ]{1,40}?)"
                          r"(?=\s+(?:reported|said|news agency)|[,.])|(?P<medium2>\b[A-Z]{3,6}\b) reported")
@@ -239,6 +240,22 @@ class Drafter:
             return medium.id
         return source_id
 
+    def outlet_informant(self, source_text):
+        """"Sources" with no place named: the publisher's informant they must be.
+
+        Plural: the outlet's informant recorded as several sources; else the informant
+        of the outlet named last; else its only one.
+        """
+        mine = [s for s in self.sources.values() if s.type.value == "informant" and s.outlet == self.document.publisher]
+        if re.search(r"\bsources\b", source_text, re.I):
+            plural = [s for s in mine if re.search(r"\bsources\b", s.name, re.I)]
+            if len(plural) == 1:
+                return plural[0]
+        for sid in reversed(self.mentioned):
+            if any(s.id == sid for s in mine):
+                return self.sources[sid]
+        return mine[0] if len(mine) == 1 else None
+
     def by_surname(self, word):
         """A source named earlier whose name holds this one word ("Kim", "Go")."""
         for sid in reversed(self.mentioned):
@@ -260,23 +277,57 @@ class Drafter:
             if previous:
                 return previous
             return self.own_voice.id, self.own_voice.type.value, True
+        if POSSESSIVE_PRONOUN.match(words):  # "his comments", "their statement"
+            if previous:
+                return previous
+            return self.own_voice.id, self.own_voice.type.value, True
+        possessor = re.match(r"^(?:the\s+)?(.+?)[’']s\s+\w", source_text.strip(TRIM))
+        if possessor:  # "Kim's remarks", "the ministry's statement": who said it
+            source_text = possessor.group(1)
         found = self.resolver.resolve(source_text, outlet=self.document.publisher)
         if not found and re.fullmatch(r"[A-Z][\w’'-]+", source_text.strip(TRIM)):
             found = self.by_surname(source_text.strip(TRIM))
+        if not found and guess_type(source_text) == "informant":
+            found = self.outlet_informant(source_text)
         if found:
             own = found.id in (self.document.publisher, self.author.id if self.author else None)
             return found.id, found.type.value, own
         sid, kind = self.propose_source(source_text)
         return sid, kind, False
 
+    def source_mentions(self):
+        """(offset, source id) of every place the text names a seed source (not the
+        publisher or author) by a name or alias of two words or more, in text order."""
+        own = {self.document.publisher, self.author.id if self.author else None}
+        found = []
+        lower = self.text.lower()
+        for source in self.sources.values():
+            if source.id in own:
+                continue
+            for name in source_names(source):
+                name = re.sub(r"\(.*?\)", " ", name).strip().lower()
+                if len(name.split()) < 2:
+                    continue
+                for m in re.finditer(r"\b" + re.escape(name) + r"\b", lower):
+                    found.append((m.start(), source.id))
+        return sorted(found)
+
     def proposals(self):
-        previous = None
+        previous, previous_at = None, -1
+        mentions = self.source_mentions()
         out = []
         for att in self.labeller.attributions(self.text):
             source_text = " ".join(self.text[a:b] for a, b in att["source"])
+            at = att["source"][0][0] if att["source"] else att["cue"][0][0]
+            # a pronoun names whoever was named last: an earlier origin, or a source the
+            # text mentioned since ("a member of the central Pyongyang elite ... he said")
+            named = [sid for pos, sid in mentions if previous_at < pos < at]
+            if named and source_text.strip(TRIM).lower() in PRONOUNS:
+                source = self.sources[named[-1]]
+                previous = (source.id, source.type.value, False)
             origin = self.origin(source_text, previous)
             if not origin[2]:
-                previous = origin
+                previous, previous_at = origin, at
                 self.mentioned.append(origin[0])
             if not att["content"]:
                 continue

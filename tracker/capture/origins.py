@@ -50,7 +50,7 @@ def name_key(name):
 def source_names(source):
     names = [source.name, *source.aliases]
     # "Kim Jong Un and the WPK/SPA, as reported by ..." also answers to "Kim Jong Un"
-    for part in re.split(r"\s+and\s+|,|\(|\)|;", source.name):
+    for part in re.split(r"\s+and\s+|,|;", re.sub(r"\(.*?\)", " ", source.name)):
         if len(part.split()) >= 2 and part.strip() != source.name:
             names.append(part.strip())
     if source.type.value != "informant":
@@ -98,7 +98,10 @@ class Resolver:
         key = name_key(span_text)
         if not key:
             return None
-        for name_key_, sid in self.keys:
+        for name_key_, sid in self.keys:  # a name or alias exactly
+            if name_key_ == key:
+                return self.sources[sid]
+        for name_key_, sid in self.keys:  # a name inside the span, or most of one
             if name_key_ in key or (len(key) >= 6 and key in name_key_ and len(key) * 2 >= len(name_key_)):
                 return self.sources[sid]
         return None
