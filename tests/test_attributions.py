@@ -108,3 +108,35 @@ def test_bad_input_is_a_clear_error(tmp_path, content, expected):
     assert result.exit_code == 1
     assert expected in result.stderr and str(bad) in result.stderr
     assert result.stdout == ""  # nothing printed for the good file either
+
+
+LABEL_FROM_INSTALL = """
+import json, sys
+import tracker.capture.attribution as attribution
+text = sys.argv[1]
+(att,) = attribution.Labeller().attributions(text)
+print(json.dumps({"file": attribution.__file__, "models": str(attribution.model_dir()),
+                  "cue": [text[a:b] for a, b in att["cue"]]}))
+"""
+
+
+def test_an_installed_wheel_labels_with_its_own_model(tmp_path):
+    """A normal install (not the project folder) carries the model and loads it."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                    "-w", str(tmp_path / "wheel"), str(ROOT)], check=True, capture_output=True)
+    (wheel,) = (tmp_path / "wheel").glob("tracker-*.whl")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
+                    str(tmp_path / "site"), str(wheel)], check=True, capture_output=True)
+    env = dict(os.environ, PYTHONPATH=str(tmp_path / "site"))
+    env.pop("TRACKER_ATTRIBUTION_MODELS", None)
+    out = subprocess.run([sys.executable, "-c", LABEL_FROM_INSTALL, TEXT], check=True, capture_output=True,
+                         text=True, cwd=tmp_path, env=env)
+    found = json.loads(out.stdout)
+    assert found["file"].startswith(str(tmp_path / "site")) and found["models"].startswith(str(tmp_path / "site"))
+    assert found["cue"] == ["told"]
