@@ -84,14 +84,14 @@ INSERT_CHANGED = {
         INSERT INTO claims (id, text, kind, occurred, tags, document_id, origin_id, origin_type, evidence)
         SELECT c.id, c.text, c.kind, c.occurred, c.tags, c.document_id, c.origin_id, s.type, ''
         FROM cache.claims c JOIN cache.sources s ON s.id = c.origin_id
-        WHERE c.seed_file IN (SELECT path FROM temp.changed_files)
+        WHERE c.seed_file IN (SELECT path FROM temp.changed_files) AND NOT c.draft
         ORDER BY c.id
     """,
     "appearances": """
         INSERT INTO appearances (document_id, position, claim_id, source_id, via, quote, stance, quote_start,
                                  quote_end, verified)
         SELECT document_id, position, claim_id, source_id, via, quote, stance, quote_start, quote_end, verified
-        FROM cache.appearances WHERE seed_file IN (SELECT path FROM temp.changed_files)
+        FROM cache.appearances WHERE seed_file IN (SELECT path FROM temp.changed_files) AND NOT draft
         ORDER BY seed_file, position
     """,
     "links": """
@@ -101,6 +101,21 @@ INSERT_CHANGED = {
         ORDER BY seed_file, position
     """,
 }
+
+# Draft entries (`draft: true`, SPEC section 3) count for nothing: they never reach
+# claims or appearances, so no status, queue or track record sees them; they are kept in
+# draft_entries for the team's `drafts` view, and publish leaves that table empty.
+DELETE_DRAFTS = "DELETE FROM draft_entries WHERE document_id IN (SELECT id FROM temp.changed_documents)"
+INSERT_DRAFTS = """
+INSERT INTO draft_entries (document_id, position, claim_id, is_ref, claim_text, source_id, via, quote, stance,
+                           quote_start, quote_end, verified)
+SELECT a.document_id, a.position, a.claim_id, a.is_ref,
+       (SELECT c.text FROM cache.claims c WHERE c.id = a.claim_id ORDER BY c.draft LIMIT 1),
+       a.source_id, a.via, a.quote, a.stance, a.quote_start, a.quote_end, a.verified
+FROM cache.appearances a
+WHERE a.seed_file IN (SELECT path FROM temp.changed_files) AND a.draft
+ORDER BY a.seed_file, a.position
+"""
 
 REPLACE_SOURCES = (
     "DELETE FROM sources",
@@ -331,6 +346,8 @@ def write_rows(conn, everything):
         conn.executemany("INSERT INTO source_types (code, meaning) VALUES (?, ?)", SOURCE_TYPE_MEANINGS.items())
     for table in reversed(SEED_TABLES):
         conn.execute(INSERT_CHANGED[table])
+    conn.execute(DELETE_DRAFTS)
+    conn.execute(INSERT_DRAFTS)
     conn.execute(TOUCHED_CLAIMS)
     conn.execute(SOURCES_OF_TOUCHED)
     conn.execute("DELETE FROM seed_files")

@@ -35,12 +35,12 @@ CREATE TABLE IF NOT EXISTS documents (
 );
 CREATE TABLE IF NOT EXISTS claims (
     id TEXT, text TEXT, kind TEXT, occurred TEXT, tags TEXT, document_id TEXT, origin_id TEXT,
-    position INTEGER, seed_file TEXT NOT NULL
+    position INTEGER, seed_file TEXT NOT NULL, draft INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS appearances (
     document_id TEXT, position INTEGER, claim_id TEXT, source_id TEXT, via TEXT, quote TEXT,
     stance TEXT, quote_start INTEGER, quote_end INTEGER, verified INTEGER, is_ref INTEGER,
-    seed_file TEXT NOT NULL
+    seed_file TEXT NOT NULL, draft INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS links (
     document_id TEXT, position INTEGER, from_claim_id TEXT, to_claim_id TEXT, relation TEXT,
@@ -60,7 +60,7 @@ CREATE INDEX IF NOT EXISTS links_file ON links(seed_file);
 """
 
 # Bump when the rows a file turns into change shape: the whole cache is then rebuilt.
-CACHE_VERSION = 3
+CACHE_VERSION = 5
 FILE_TABLES = ("documents", "claims", "appearances", "links")
 BATCH_FILES = 500
 BULK_FILES = 2000
@@ -266,8 +266,8 @@ def store(conn, batch):
     conn.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?)",
                      [(p["seed_file"], p["key"], p["text_file"], p["size"], p["mtime_ns"]) for p in batch])
     conn.executemany("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [p["document"] for p in batch])
-    conn.executemany("INSERT INTO claims VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (r for p in batch for r in p["claims"]))
-    conn.executemany("INSERT INTO appearances VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    conn.executemany("INSERT INTO claims VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (r for p in batch for r in p["claims"]))
+    conn.executemany("INSERT INTO appearances VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                      (r for p in batch for r in p["appearances"]))
     conn.executemany("INSERT INTO links VALUES (?, ?, ?, ?, ?, ?, ?)", (r for p in batch for r in p["links"]))
 
@@ -314,12 +314,13 @@ def parse_file(item):
         document.notes, seed_file,
     )
     result["claims"] = [
-        (a.id, a.text, a.kind, a.occurred, json.dumps(a.tags), document.id, a.source, position, seed_file)
+        (a.id, a.text, a.kind, a.occurred, json.dumps(a.tags), document.id, a.source, position, seed_file,
+         1 if a.draft else 0)
         for position, a in enumerate(document.claims) if a.id
     ]
     result["appearances"] = [
         (document.id, position, a.claim_id, a.source, json.dumps(a.via), a.quote, a.stance,
-         *anchors.get(position, (None, None, 0)), 1 if a.ref else 0, seed_file)
+         *anchors.get(position, (None, None, 0)), 1 if a.ref else 0, seed_file, 1 if a.draft else 0)
         for position, a in enumerate(document.claims)
     ]
     result["links"] = [

@@ -176,3 +176,22 @@ CREATE INDEX IF NOT EXISTS documents_published ON documents(published_from);
 CREATE INDEX IF NOT EXISTS sources_type ON sources(type);
 CREATE INDEX IF NOT EXISTS sources_outlet ON sources(outlet_id);
 CREATE INDEX IF NOT EXISTS review_events_claim ON review_events(claim_id, created_at);
+
+-- Entries marked `draft: true` (proposed by `tracker draft`): checked like any other but
+-- kept out of claims and appearances, so they count for nothing until confirmed. Keyed
+-- like appearances; the `drafts` view lists them for the team; never published.
+CREATE TABLE IF NOT EXISTS draft_entries (
+    document_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    claim_id TEXT NOT NULL,          -- the drafted claim, or the existing claim a draft ref repeats
+    is_ref INTEGER NOT NULL CHECK (is_ref IN (0, 1)),
+    claim_text TEXT,
+    source_id TEXT NOT NULL,
+    via TEXT NOT NULL,
+    quote TEXT,
+    stance TEXT NOT NULL,
+    quote_start INTEGER,
+    quote_end INTEGER,
+    verified INTEGER NOT NULL,
+    PRIMARY KEY (document_id, position)
+);
