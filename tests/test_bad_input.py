@@ -103,10 +103,6 @@ CASES = {
     "bad relation": (
         edit(documents=lambda d: d["wire-story"]["links"][0].update(relation="supports")),
         "wire-story.yml", ["links[0]", "relation", "'supports' is not one of"]),
-    "review of unknown claim": (
-        edit(reviews=lambda r: r.append({"claim": "ghost", "action": "flag", "actor": "a",
-                                         "at": "2024-03-01T12:00:00Z"})),
-        "reviews.yml", ["reviews[0] (claim ghost)", "claim", "unknown claim 'ghost'"]),
     "review with unknown action": (
         edit(reviews=lambda r: r.append({"claim": "villa-rumour", "action": "approve", "actor": "a",
                                          "at": "2024-03-01T12:00:00Z"})),
@@ -275,3 +271,136 @@ def test_a_claim_text_that_repeats_a_protected_quote_is_warned_about(tmp_path):
     assert result.exit_code == 0
     message = " ".join(result.output.split())
     assert "warning:" in message and "claims[0] (id hardship-provinces): text: repeats the quote of protected source 'dnk-pyongyang'" in message
+
+
+# Hostile and careless input (an outside review): each a clear problem, no traceback,
+# nothing read from outside the trees, one mistake reported once.
+
+BILLION_LAUGHS = """id: bomb
+title: Bomb
+publisher: kcna
+published: 2024
+notes: &a9 [&a8 [&a7 [&a6 [&a5 [&a4 [&a3 [&a2 [&a1 [&a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"],
+  *a0, *a0, *a0, *a0, *a0, *a0, *a0, *a0], *a1, *a1, *a1, *a1, *a1, *a1, *a1, *a1], *a2, *a2, *a2, *a2, *a2, *a2,
+  *a2, *a2], *a3, *a3, *a3, *a3, *a3, *a3, *a3, *a3], *a4, *a4, *a4, *a4, *a4, *a4, *a4, *a4], *a5, *a5, *a5, *a5,
+  *a5, *a5, *a5, *a5], *a6, *a6, *a6, *a6, *a6, *a6, *a6, *a6], *a7, *a7, *a7, *a7, *a7, *a7, *a7, *a7], *a8, *a8,
+  *a8, *a8, *a8, *a8, *a8, *a8]
+authors: *a9
+"""
+
+
+def check(seeds, *extra):
+    result = runner.invoke(app, ["check", str(seeds), *map(str, extra)])
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result.exit_code, " ".join(result.output.split())
+
+
+def test_a_yaml_alias_bomb_is_refused(tmp_path):
+    seeds = write_seeds(tmp_path / "seeds")
+    (seeds / "documents" / "bomb.yml").write_text(BILLION_LAUGHS)
+    code, message = check(seeds)
+    assert code == 1
+    assert "bomb.yml" in message and "aliases" in message
+    assert len(message) < 2000  # the expansion is never formatted
+
+
+def test_aliases_of_a_normal_size_are_fine(tmp_path):
+    documents = copy.deepcopy(DOCUMENTS)
+    seeds = write_seeds(tmp_path / "seeds", documents=documents)
+    path = seeds / "documents" / "wire-story.yml"
+    path.write_text(path.read_text().replace("title: Kim admits failure", "title: &t Kim admits failure\nnotes: *t"))
+    assert check(seeds)[0] == 0
+
+
+def test_thirty_problems_in_a_large_file_are_each_reported_with_their_line(tmp_path):
+    # about 3 MB of claims, every 1000th one with a bad kind (written as text: yaml.dump is slow)
+    seeds = write_seeds(tmp_path / "seeds")
+    (seeds / "documents" / "big.yml").write_text("id: big\ntitle: Big\npublisher: kcna\npublished: 2024\nclaims:\n" + "".join(
+        f"- id: claim-{i}\n  text: Claim number {i} {'x' * 60}\n  source: kcna\n"
+        f"  kind: {'gossip' if i % 1000 == 999 else 'event'}\n  quote: {'q' * 20}\n" for i in range(30_000)))
+    lines = (seeds / "documents" / "big.yml").read_text().splitlines()
+    assert (seeds / "documents" / "big.yml").stat().st_size > 2_500_000
+    code, message = check(seeds)
+    assert code == 1
+    assert message.count("'gossip' is not one of") == 30
+    first_bad = next(i for i, line in enumerate(lines, 1) if "gossip" in line)
+    assert f"big.yml:{first_bad}: claims[999] (id claim-999): kind" in message
+
+
+@pytest.mark.parametrize("name, setup, fragments", [
+    ("outside", lambda tmp: (tmp / "secret.txt").write_text("the market was raided"),
+     ["text", "'../secret.txt' leads out of the texts folder"]),
+    ("latin-1", lambda tmp: (tmp / "texts" / "latin.txt").write_bytes("caf\xe9 the market was raided".encode("latin-1")),
+     ["text", "is not UTF-8 text"]),
+])
+def test_texts_must_be_utf8_files_inside_the_texts_folder(tmp_path, name, setup, fragments):
+    (tmp_path / "texts").mkdir()
+    setup(tmp_path)
+    text_name = {"outside": "../secret.txt", "latin-1": "latin.txt"}[name]
+    raw = ((tmp_path / "texts") / text_name).read_bytes()
+    seeds, texts = texts_world(tmp_path, text_name=text_name, sha=hashlib.sha256(raw).hexdigest())
+    db_path = tmp_path / "t.db"
+    result = runner.invoke(app, ["build", str(seeds), "--db", str(db_path), "--texts", str(texts)])
+    message = " ".join(result.output.split())
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "dailynk-report.yml" in message
+    for fragment in fragments:
+        assert fragment in message, message
+    assert not db_path.exists() or "verified" not in message
+
+
+def test_a_symlink_out_of_the_seed_tree_is_refused(tmp_path):
+    seeds = write_seeds(tmp_path / "seeds")
+    outside = tmp_path / "outside.yml"
+    outside.write_text((seeds / "documents" / "kcna-congress.yml").read_text())
+    (seeds / "documents" / "kcna-congress.yml").unlink()
+    (seeds / "documents" / "kcna-congress.yml").symlink_to(outside)
+    code, message = check(seeds)
+    assert code == 1 and "kcna-congress.yml" in message and "leads out of the seed tree" in message
+
+
+def test_a_symlink_inside_the_tree_is_followed(tmp_path):
+    seeds = write_seeds(tmp_path / "seeds")
+    (seeds / "kept").mkdir()
+    (seeds / "documents" / "kcna-congress.yml").rename(seeds / "kept" / "kcna-congress.yml")
+    (seeds / "documents" / "kcna-congress.yml").symlink_to(seeds / "kept" / "kcna-congress.yml")
+    assert check(seeds)[0] == 0
+
+
+@pytest.mark.parametrize("make, fragment", [
+    (lambda docs: (docs / "gone.yml").symlink_to(docs / "nowhere.yml"), "gone.yml: a symbolic link to nothing"),
+    (lambda docs: (docs / "kcna-congress.yml").rename(docs / "kcna-congress.YML"),
+     "kcna-congress.YML: seed files end in .yml"),
+])
+def test_seed_files_that_would_be_skipped_are_reported(tmp_path, make, fragment):
+    seeds = write_seeds(tmp_path / "seeds")
+    make(seeds / "documents")
+    code, message = check(seeds)
+    assert code == 1 and fragment in message
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:text/html,hi", "ftp://example.org/x", "example.org"])
+def test_urls_are_http_or_https(tmp_path, url):
+    documents = copy.deepcopy(DOCUMENTS)
+    documents["wire-story"]["url"] = url
+    code, message = check(write_seeds(tmp_path / "seeds", documents=documents))
+    assert code == 1 and "wire-story.yml" in message and "url" in message and "is not an http or https address" in message
+
+
+def test_one_bad_quote_is_one_problem(tmp_path):
+    seeds, texts = texts_world(tmp_path, quote="the market was raided thrice over")
+    # another document refers to the claim whose quote is wrong: that is not a second problem
+    code, message = check(seeds, "--texts", texts)
+    assert code == 1
+    assert "1 problem(s)" in message, message
+    assert "quote 'the market was raided thrice over' not found verbatim" in message
+    # the closest passage is cut on word boundaries
+    assert "closest passage: 'the market was raided twice. Later'" in message
+
+
+def test_a_broken_sources_file_is_one_problem(tmp_path):
+    seeds = write_seeds(tmp_path / "seeds")
+    (seeds / "sources.yml").write_text("- id: kcna\n  name: [unclosed\n")
+    code, message = check(seeds)
+    assert code == 1 and "1 problem(s)" in message and "unknown source" not in message

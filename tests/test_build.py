@@ -1,12 +1,15 @@
 """The database a build writes: tables, keys, determinism, atomic replacement."""
 
+import copy
 import hashlib
+import os
+import pathlib
 import sqlite3
 
 import pytest
 import sqlite_utils
 
-from conftest import write_seeds
+from conftest import DOCUMENTS, write_seeds
 from tracker.build import build
 from tracker.review import record
 from tracker.database import connect
@@ -93,8 +96,10 @@ def test_a_failing_build_rolls_back_everything(tmp_path, db_path):
     conn.close()
     before = hashlib.sha256(db_path.read_bytes()).hexdigest()
     snapshot = dump(db_path)
+    documents = copy.deepcopy(DOCUMENTS)
+    documents["wire-story"]["links"][0]["note"] = "A new note: the file is rewritten, links and all."
     with pytest.raises(sqlite3.IntegrityError, match="disk trouble"):
-        build(write_seeds(tmp_path / "other"), db_path)
+        build(write_seeds(tmp_path / "other", documents=documents), db_path)
     assert dump(db_path) == snapshot
     conn = sqlite3.connect(db_path)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -141,3 +146,14 @@ def test_source_records_follow_a_review_at_once(db_path):
     assert (row["claims"], row["corroborated"], row["uncorroborated"], row["rejected"]) == (2, 0, 2, 0)
     row = next(db.query("SELECT * FROM source_track_record WHERE source_id = 'wire'"))
     assert row["rejected"] == 1
+
+
+def test_a_file_is_known_by_its_path_inside_the_seed_tree(tmp_path, seeds, monkeypatch):
+    db_path = tmp_path / "tracker.db"
+    monkeypatch.chdir(seeds.parent)
+    build(pathlib.Path(seeds.name), db_path)
+    for named_as in (seeds.resolve(), pathlib.Path(".") / seeds.name, pathlib.Path(os.path.relpath(seeds))):
+        report = build(named_as, db_path)
+        assert (report.files_parsed, report.documents_rewritten, report.claims_refreshed) == (0, 0, 0), named_as
+    seed_files = {row[0] for row in sqlite3.connect(db_path).execute("SELECT seed_file FROM documents")}
+    assert seed_files == {f"documents/{name}.yml" for name in DOCUMENTS}

@@ -78,6 +78,22 @@ def derived(db_path):
     return {r["id"]: {k: r[k] for k in DERIVED} for r in rows(db_path, "SELECT * FROM claims ORDER BY id")}
 
 
+def records(db_path):
+    """Every source's track record."""
+    return rows(db_path, "SELECT * FROM source_track_record ORDER BY source_id")
+
+
+def from_scratch(db_path, seeds, work):
+    """What a cold build computes from the same seeds and review events, in another file:
+    the events are exported to reviews.yml beside a copy of the seeds and built afresh."""
+    copy_dir = work / f"scratch-{len(list(work.glob('scratch-*')))}"
+    shutil.copytree(seeds, copy_dir / "seeds")
+    review.export(connect(db_path), copy_dir / "seeds" / "reviews.yml")
+    fresh = copy_dir / "fresh.db"
+    build(copy_dir / "seeds", fresh)
+    return derived(fresh), records(fresh)
+
+
 def record(db_path, claim_id, action, actor="analyst-1", note=None, credibility=None):
     db = connect(db_path)
     try:
@@ -540,10 +556,9 @@ def test_a_reject_withdraws_support_at_once_and_an_accept_restores_it(db_path):
     rations = claim(db_path, "rations-cut")
     assert rations["review_state"] == "reject" and "rations-cut" not in queue(db_path)
 
-    # What the trigger did equals what a full rebuild computes.
-    snapshot = derived(db_path)
-    build(db_path.parent.parent / "seeds", db_path)
-    assert derived(db_path) == snapshot
+    # What the trigger did equals what a cold build computes in another file.
+    assert (derived(db_path), records(db_path)) == from_scratch(db_path, db_path.parent.parent / "seeds",
+                                                                db_path.parent.parent)
 
     # A note or a flag on the rejected claim does not restore it; an accept does.
     record(db_path, "rations-cut", "note")
@@ -576,9 +591,7 @@ def test_a_rejected_contradiction_no_longer_contests(tmp_path, db_path):
     row = claim(db_path, "hardship-provinces")
     assert (row["status"], row["opposition_groups"], row["admiralty"]) == ("corroborated", 0, "B1")
     assert "hardship-provinces" not in queue(db_path)
-    snapshot = derived(db_path)
-    build(tmp_path / "seeds2", db_path)
-    assert derived(db_path) == snapshot
+    assert (derived(db_path), records(db_path)) == from_scratch(db_path, tmp_path / "seeds2", tmp_path)
 
 
 def test_an_earlier_dated_reject_does_not_override_a_later_accept(db_path):
@@ -1036,6 +1049,29 @@ def test_events_of_a_claim_removed_from_the_seeds_are_kept(tmp_path, db_path):
     assert claim(db_path, "villa-rumour")["review_state"] == "reject"
 
 
+def test_an_orphaned_review_is_kept_with_a_warning_and_round_trips(tmp_path, seeds, db_path):
+    record(db_path, "villa-rumour", "reject", note="kept for the audit trail")
+    review.export(connect(db_path), seeds / "reviews.yml")
+    exported = (seeds / "reviews.yml").read_bytes()
+    documents = modified_documents(lambda d: d["dailynk-report"]["claims"].pop(1))
+    write_seeds(seeds, documents=documents)
+
+    for db in (db_path, tmp_path / "cold.db"):  # the same database, and one built afresh
+        result = cli("build", seeds, "--db", db)
+        assert result.exit_code == 0, result.output
+        assert "villa-rumour" in result.output and "orphaned" in result.output
+        orphaned = rows(db, "SELECT claim_id, note FROM orphaned_review_events")
+        assert orphaned == [{"claim_id": "villa-rumour", "note": "kept for the audit trail"}]
+        assert claim(db, "villa-rumour") is None
+        review.export(connect(db), tmp_path / "again.yml")
+        assert (tmp_path / "again.yml").read_bytes() == exported
+    # the claim comes back: so does its decision
+    write_seeds(seeds)
+    build(seeds, tmp_path / "cold.db")
+    assert claim(tmp_path / "cold.db", "villa-rumour")["review_state"] == "reject"
+    assert rows(tmp_path / "cold.db", "SELECT * FROM orphaned_review_events") == []
+
+
 def test_actor_names_with_surrounding_spaces_round_trip(tmp_path, seeds, db_path):
     result = cli("flag", "villa-rumour", "--db", db_path, "--actor", "  analyst-3 ")
     assert result.exit_code == 0, result.output
@@ -1087,7 +1123,8 @@ def test_the_trigger_always_agrees_with_a_full_rebuild(tmp_path, consistency_tem
         # A few days of events, written out of order of time now and then.
         insert_event(db_path, claim_id, action, f"2024-01-0{day + 1}T00:00:00Z", credibility,
                      event_id=f"e{index}")
-    incremental = derived(db_path)
-    build(seeds, db_path)
-    assert derived(db_path) == incremental
+    # against a cold build in another file (a rebuild of unchanged seeds recomputes nothing)
+    work = tmp_path / db_path.stem
+    work.mkdir()
+    assert (derived(db_path), records(db_path)) == from_scratch(db_path, seeds, work)
     db_path.unlink()

@@ -2,11 +2,11 @@
 --
 -- The views compute for the claims listed in analysis_queue, driving every join from
 -- that table (CROSS JOIN fixes the order), so refreshing one claim costs a few index
--- lookups and refreshing all of them is a few set-based passes. Inserting into the view
--- analysis_refresh copies the results onto claims and empties the queue: the build
--- queues every claim (or, after a small edit, the claims it touched); a review event
--- queues its claim and the claims linked to it. So a decision takes effect at once,
--- from the terminal or from Datasette, without a rebuild.
+-- lookups and refreshing all of them is a few set-based passes. The statements of
+-- tracker/analysis.py copy the results onto claims and empty the queue: the build
+-- queues every claim (or, after a small edit, the claims it touched) and runs them once;
+-- a review event queues its claim and the claims linked to it, and its trigger runs
+-- them. So a decision takes effect at once, from the terminal or from Datasette.
 
 -- review_events is append-only, and names existing claims when written.
 CREATE TRIGGER review_events_no_update BEFORE UPDATE ON review_events
@@ -214,64 +214,13 @@ CROSS JOIN appearances a ON a.source_id = q.source_id
 JOIN claims c ON c.id = a.claim_id
 GROUP BY q.source_id;
 
--- INSERT INTO analysis_refresh VALUES (1): recompute the queued claims, in the order
--- their columns depend on each other, then empty the queue.
-CREATE VIEW analysis_refresh AS SELECT NULL AS run;
-
-CREATE TRIGGER analysis_refresh_run INSTEAD OF INSERT ON analysis_refresh
-BEGIN
-    -- first the decisions: a neighbour's evidence depends on whether this claim is rejected
-    -- (only rows that change are written: on a first build nothing here has a review)
-    UPDATE claims
-    SET review_decision = r.review_decision,
-        review_state = r.review_state,
-        credibility_override = r.credibility_override
-    FROM claim_review r
-    WHERE r.claim_id = claims.id
-      AND (claims.review_decision IS NOT r.review_decision
-           OR claims.review_state IS NOT r.review_state
-           OR claims.credibility_override IS NOT r.credibility_override);
-
-    UPDATE claims
-    SET first_seen = s.first_seen,
-        appearances = s.appearances,
-        status = r.status,
-        support_groups = r.support_groups,
-        opposition_groups = r.opposition_groups,
-        support_appearances = r.support_appearances,
-        best_reliability = r.best_reliability,
-        rules_credibility = r.rules_credibility,
-        credibility = r.credibility,
-        credibility_by = r.credibility_by,
-        admiralty = r.admiralty,
-        queue_reason = r.queue_reason
-    FROM claim_queue r
-    JOIN claim_appearance_summary s ON s.claim_id = r.claim_id
-    WHERE r.claim_id = claims.id;
-
-    -- source records: counted afresh for the sources a build queued (their appearances
-    -- changed); every other source follows its claims by the deltas of
-    -- claims_source_records below
-    DELETE FROM source_records WHERE source_id IN (SELECT source_id FROM source_queue);
-    INSERT INTO source_records
-    SELECT source_id, claims, corroborated, contested, circular, uncorroborated, rejected FROM source_record_counts;
-
-    DELETE FROM source_queue;
-    DELETE FROM analysis_queue;
-END;
-
 -- A decision changes the claim's own review state and rating and, since a reject
--- withdraws it as evidence (and a later decision may restore it), its neighbours'.
-CREATE TRIGGER review_events_apply AFTER INSERT ON review_events
-BEGIN
-    INSERT OR IGNORE INTO analysis_queue (claim_id)
-    SELECT NEW.claim_id
-    UNION SELECT to_claim_id FROM links WHERE from_claim_id = NEW.claim_id
-    UNION SELECT from_claim_id FROM links WHERE to_claim_id = NEW.claim_id;
-
-    INSERT INTO analysis_refresh VALUES (1);
-END;
-
+-- withdraws it as evidence (and a later decision may restore it), its neighbours': the
+-- event queues them, and the refresh of tracker/analysis.py (REFRESH_CLAIMS, the same
+-- statements the build runs) follows in this trigger's body, which database.py appends
+-- below. Canned queries in Datasette write events with plain SQL, so the trigger is what
+-- makes their decisions take effect at once. A build drops it while it writes the
+-- events of reviews.yml and then runs one analysis pass of its own.
 -- Counts for Datasette's unfiltered pages (the plugin's COUNTED_FACETS lists the same facets). Each change to a claim inserts its old
 -- values with sign -1 and its new ones with +1 into claim_count_changes, whose trigger
 -- spreads them over facet_counts; null values are not counted (Datasette's facets

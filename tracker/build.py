@@ -17,7 +17,7 @@ import json
 import pathlib
 import tempfile
 
-from . import cache, checks
+from . import analysis, cache, checks
 from .database import REINDEX_AND_RECOUNT, connect, suspended, write_transaction
 from .models import SOURCE_TYPE_MEANINGS
 from .seeds import SeedError
@@ -143,11 +143,37 @@ FROM (
 WHERE f.claim_id = claims.id
 """
 
-INSERT_REVIEW = """
-INSERT OR IGNORE INTO review_events (id, claim_id, actor, action, note, credibility, evidence, created_at)
-VALUES (:id, :claim, :actor, :action, :note, :credibility,
-        coalesce(:evidence, (SELECT evidence FROM claims WHERE id = :claim)), :at)
+# The events of reviews.yml go through a temporary table, so that the build knows which
+# are new (their claims, and the claims linked to them, are analysed with the rest) and
+# writes them in file order, which is their order of writing.
+STAGE_REVIEW = """
+INSERT INTO temp.staged_reviews (id, claim_id, actor, action, note, credibility, evidence, created_at)
+VALUES (:id, :claim, :actor, :action, :note, :credibility, :evidence, :at)
 """
+
+NEW_REVIEWS = "DELETE FROM temp.staged_reviews WHERE id IN (SELECT id FROM review_events)"
+
+REVIEWED_CLAIMS = """
+INSERT OR IGNORE INTO temp.affected (claim_id)
+SELECT r.claim_id FROM temp.staged_reviews r WHERE r.claim_id IN (SELECT id FROM claims)
+UNION SELECT l.to_claim_id FROM temp.staged_reviews r CROSS JOIN links l ON l.from_claim_id = r.claim_id
+UNION SELECT l.from_claim_id FROM temp.staged_reviews r CROSS JOIN links l ON l.to_claim_id = r.claim_id
+"""
+
+# A hand-written entry without a fingerprint gets the claim's current one; an entry
+# whose claim is gone from the seeds is kept all the same (orphaned, SPEC section 3).
+INSERT_REVIEWS = """
+INSERT OR IGNORE INTO review_events (id, claim_id, actor, action, note, credibility, evidence, created_at)
+SELECT r.id, r.claim_id, r.actor, r.action, r.note, r.credibility,
+       coalesce(r.evidence, (SELECT evidence FROM claims WHERE id = r.claim_id)), r.created_at
+FROM temp.staged_reviews r
+ORDER BY r.position
+"""
+
+# While the build writes the events of reviews.yml it works out their consequences
+# itself (one analysis pass for everything): the trigger that would refresh the analysis
+# at each insert, and the one that refuses events of unknown claims, stand aside.
+REVIEW_TRIGGERS_BUILD_HANDLES = ("review_events_apply", "review_events_known_claim")
 
 TEMP_TABLES = """
 CREATE TEMP TABLE IF NOT EXISTS current_files (path TEXT PRIMARY KEY, content_key TEXT NOT NULL);
@@ -155,6 +181,10 @@ CREATE TEMP TABLE IF NOT EXISTS changed_files (path TEXT PRIMARY KEY);
 CREATE TEMP TABLE IF NOT EXISTS changed_documents (id TEXT PRIMARY KEY);
 CREATE TEMP TABLE IF NOT EXISTS touched (claim_id TEXT PRIMARY KEY);
 CREATE TEMP TABLE IF NOT EXISTS affected (claim_id TEXT PRIMARY KEY);
+CREATE TEMP TABLE IF NOT EXISTS staged_reviews (
+    position INTEGER PRIMARY KEY, id TEXT, claim_id TEXT, actor TEXT, action TEXT, note TEXT,
+    credibility INTEGER, evidence TEXT, created_at TEXT
+);
 """
 
 
@@ -193,12 +223,11 @@ def check(seeds_dir, texts_dir=None, cache_path=None, progress=lambda *args: Non
         progress("checking the whole tree")
         conn = cache.open_cache(cache_path)
         try:
-            problems += checks.whole_tree(
-                conn, update.sources, update.reviews, str(seeds_dir / cache.SOURCES_FILE),
-                str(seeds_dir / cache.REVIEWS_FILE), update.already_reported)
-            update.warnings += checks.warnings(conn)
+            found, warnings = checks.whole_tree(conn, seeds_dir, update)
         finally:
             conn.close()
+        problems += found
+        update.warnings += warnings
     if problems:
         raise SeedError(problems)
     return update
@@ -218,6 +247,9 @@ def build(seeds_dir, db_path, texts_dir=None, progress=lambda *args: None) -> Bu
 
 
 def write(update, db_path, cache_path, sources_key, progress=lambda *args: None) -> BuildReport:
+    """Bring the database up to date, in this order, in one transaction: the seed rows of
+    the changed documents, their evidence fingerprints, the new events of reviews.yml,
+    one analysis pass over every claim they touch, then the sources' track records."""
     db = connect(db_path, for_build=True)
     conn = db.conn
     conn.create_function("evidence_fingerprint", 1, evidence_fingerprint, deterministic=True)
@@ -226,7 +258,8 @@ def write(update, db_path, cache_path, sources_key, progress=lambda *args: None)
         conn.executescript(TEMP_TABLES)
         with write_transaction(db):
             progress("finding what changed")
-            for table in ("current_files", "changed_files", "changed_documents", "touched", "affected"):
+            for table in ("current_files", "changed_files", "changed_documents", "touched", "affected",
+                          "staged_reviews"):
                 conn.execute(f"DELETE FROM temp.{table}")
             conn.executemany("INSERT INTO temp.current_files VALUES (?, ?)",
                              [(cache.SOURCES_FILE, sources_key), *update.files.items()])
@@ -252,14 +285,16 @@ def write(update, db_path, cache_path, sources_key, progress=lambda *args: None)
                 conn.execute(FINGERPRINTS)
 
                 progress("adding reviews from reviews.yml")
-                before = db["review_events"].count
-                conn.executemany(INSERT_REVIEW, [review_row(review) for _, review in update.reviews])
-                reviews_added = db["review_events"].count - before
+                reviews_added = write_reviews(conn, update.reviews)
 
                 progress("computing statuses and ratings")
                 conn.execute("INSERT OR IGNORE INTO analysis_queue (claim_id) SELECT claim_id FROM temp.affected")
-                refreshed = conn.execute("SELECT count(*) FROM analysis_queue").fetchone()[0]
-                conn.execute("INSERT INTO analysis_refresh VALUES (1)")
+                refreshed = analysis.refresh_claims(conn)
+
+                progress("counting the sources' track records")
+                if everything:
+                    conn.execute(analysis.QUEUE_ALL_SOURCES)
+                analysis.recount_sources(conn)
             if everything:
                 progress("indexing text and counting")
                 for statement in REINDEX_AND_RECOUNT:
@@ -299,6 +334,15 @@ def write_rows(conn, everything):
     conn.execute(SOURCES_OF_TOUCHED)
     conn.execute("DELETE FROM seed_files")
     conn.execute("INSERT INTO seed_files (path, content_key) SELECT path, content_key FROM temp.current_files")
+
+
+def write_reviews(conn, reviews) -> int:
+    """Add the events of reviews.yml the database lacks; queue the claims they touch."""
+    conn.executemany(STAGE_REVIEW, [review_row(review) for _, review in reviews])
+    conn.execute(NEW_REVIEWS)
+    conn.execute(REVIEWED_CLAIMS)
+    with suspended(conn, "trigger", names=REVIEW_TRIGGERS_BUILD_HANDLES):
+        return conn.execute(INSERT_REVIEWS).rowcount
 
 
 def review_id(review) -> str:

@@ -19,7 +19,7 @@ import sqlite3
 
 from .database import suspended, write_transaction
 from .models import Review, Source, first_day
-from .seeds import Problem, closest_passage, line_of, load_document, load_list
+from .seeds import Problem, closest_passage, line_of, load_document, load_list, shorten
 
 CACHE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -72,11 +72,12 @@ REVIEWS_FILE = "reviews.yml"
 class CacheUpdate:
     sources: list  # [(index in sources.yml, Source)]
     reviews: list  # [(index in reviews.yml, Review)]
-    files: dict  # seed file (as shown) -> content key, for every valid file
+    files: dict  # seed file (its path inside the seed tree) -> content key, for every valid file
     problems: list
     warnings: list
     already_reported: set  # ids of entries that failed on their own
     parsed: int  # document files parsed this time (the rest came from the cache)
+    sources_unreadable: bool = False  # sources.yml could not be read at all
 
 
 @contextlib.contextmanager
@@ -105,24 +106,59 @@ def sha256_of(path: pathlib.Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def text_path_of(texts_dir, text_file):
+    """The text file a document names, or None when the name leads out of the texts folder
+    (``../secret.txt``, an absolute path, a symlink pointing elsewhere)."""
+    folder = pathlib.Path(texts_dir).resolve()
+    path = (folder / text_file).resolve()
+    return path if path.is_relative_to(folder) and path != folder else None
+
+
 def content_key(yaml_sha: str, texts_dir, text_file) -> str:
     """What a document's rows depend on: its YAML, and the text its quotes are anchored in."""
     if texts_dir is None:
         return f"{yaml_sha}:no-texts"
     if not text_file:
         return f"{yaml_sha}:texts"
-    text_path = pathlib.Path(texts_dir) / text_file
+    text_path = text_path_of(texts_dir, text_file)
+    if text_path is None:
+        return f"{yaml_sha}:outside"
     return f"{yaml_sha}:{sha256_of(text_path) if text_path.is_file() else 'missing'}"
 
 
+def seed_file_problem(seeds_dir: pathlib.Path, path: pathlib.Path):
+    """Why ``path`` may not be read as a seed file (a Problem), or None when it may: seed
+    files are regular files inside the seed tree; a symlink may point only inside it."""
+    if not path.is_symlink():
+        return None
+    target = path.resolve()
+    if not target.is_relative_to(seeds_dir.resolve()):
+        return Problem(str(path), "a symbolic link that leads out of the seed tree: seed files must be inside it")
+    if not target.is_file():
+        return Problem(str(path), "a symbolic link to nothing (dangling): remove it or point it at a seed file")
+    return None
+
+
 def document_files(seeds_dir: pathlib.Path):
-    """(path, stat) of every documents/*.yml, in name order."""
+    """(path, stat) of every documents/*.yml, in name order, and the problems of entries
+    that look like seed files but may not be read (bad links, names such as X.YML)."""
     folder = seeds_dir / "documents"
     if not folder.is_dir():
-        return []
-    entries = [e for e in os.scandir(folder) if e.name.endswith((".yml", ".yaml")) and e.is_file()]
-    entries.sort(key=lambda e: e.name)
-    return [(folder / e.name, e.stat()) for e in entries]
+        return [], []
+    files, problems = [], []
+    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+        path = folder / entry.name
+        if not entry.name.lower().endswith((".yml", ".yaml")):
+            continue
+        if not entry.name.endswith((".yml", ".yaml")):
+            problems.append(Problem(str(path), "seed files end in .yml (lower case): rename it, or it is not built"))
+            continue
+        problem = seed_file_problem(seeds_dir, path)
+        if problem:
+            problems.append(problem)
+        elif entry.is_file():
+            files.append((path, entry.stat()))
+    return files, problems
 
 
 def update(seeds_dir, cache_path, texts_dir=None, progress=lambda step, done=None, total=None: None) -> CacheUpdate:
@@ -137,13 +173,20 @@ def update(seeds_dir, cache_path, texts_dir=None, progress=lambda step, done=Non
         conn.close()
         return CacheUpdate([], [], {}, [Problem(str(sources_path), "missing: every seed tree needs sources.yml")],
                            [], set(), 0)
-    source_items, found, invalid = load_list(sources_path, str(sources_path), Source, "sources")
+    source_items, found, invalid = [], [seed_file_problem(seeds_dir, sources_path)], set()
+    if found[0] is None:
+        source_items, found, invalid = load_list(sources_path, str(sources_path), Source, "sources")
     problems += found
     already_reported |= invalid
+    # A sources.yml that cannot be read at all is one problem, not one "unknown source"
+    # for every appearance of the tree.
+    sources_unreadable = any(problem.entry is None for problem in found)
     reviews_path = seeds_dir / REVIEWS_FILE
     review_items = []
     if reviews_path.exists():
-        review_items, found, _ = load_list(reviews_path, str(reviews_path), Review, "reviews")
+        found = [seed_file_problem(seeds_dir, reviews_path)]
+        if found[0] is None:
+            review_items, found, _ = load_list(reviews_path, str(reviews_path), Review, "reviews")
         problems += found
 
     with write_transaction(conn):
@@ -159,20 +202,24 @@ def update(seeds_dir, cache_path, texts_dir=None, progress=lambda step, done=Non
     cached = {row[0]: row[1:] for row in conn.execute("SELECT path, content_key, text_file, size, mtime_ns FROM files")}
     files, to_parse = {}, []
     texts = None if texts_dir is None else str(texts_dir)
-    for path, stat in document_files(seeds_dir):
-        shown = str(path)
-        old = cached.pop(shown, None)
+    listed, found = document_files(seeds_dir)
+    problems += found
+    for path, stat in listed:
+        # A file is known by its path inside the seed tree, however the tree was named on
+        # the command line ('seeds', './seeds', an absolute path): the same file, the same rows.
+        seed_file = path.relative_to(seeds_dir).as_posix()
+        old = cached.pop(seed_file, None)
         if old is None:
-            to_parse.append((str(path), shown, None, texts))  # the parser hashes it as it reads it
+            to_parse.append((str(path), seed_file, None, texts))  # the parser hashes it as it reads it
             continue
         key, text_file, size, mtime_ns = old
         # same size and modification time: the same bytes, as make and rsync assume
         same_file = (size, mtime_ns) == (stat.st_size, stat.st_mtime_ns)
         yaml_sha = key.split(":")[0] if same_file else sha256_of(path)
         if key == content_key(yaml_sha, texts_dir, text_file):
-            files[shown] = key
+            files[seed_file] = key
         else:
-            to_parse.append((str(path), shown, yaml_sha, texts))
+            to_parse.append((str(path), seed_file, yaml_sha, texts))
 
     with write_transaction(conn):
         forget(conn, list(cached) + [item[1] for item in to_parse])
@@ -186,7 +233,7 @@ def update(seeds_dir, cache_path, texts_dir=None, progress=lambda step, done=Non
             already_reported |= parsed["defined"]
             if not parsed["problems"]:
                 batch.append(parsed)
-                files[parsed["shown"]] = parsed["key"]
+                files[parsed["seed_file"]] = parsed["key"]
             if len(batch) == BATCH_FILES or index == len(to_parse):
                 store(conn, batch)
                 batch = []
@@ -200,6 +247,7 @@ def update(seeds_dir, cache_path, texts_dir=None, progress=lambda step, done=Non
         warnings=warnings,
         already_reported=already_reported,
         parsed=len(to_parse),
+        sources_unreadable=sources_unreadable,
     )
 
 
@@ -216,7 +264,7 @@ def forget(conn, paths):
 def store(conn, batch):
     """Write the rows of a batch of parsed files."""
     conn.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?)",
-                     [(p["shown"], p["key"], p["text_file"], p["size"], p["mtime_ns"]) for p in batch])
+                     [(p["seed_file"], p["key"], p["text_file"], p["size"], p["mtime_ns"]) for p in batch])
     conn.executemany("INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [p["document"] for p in batch])
     conn.executemany("INSERT INTO claims VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (r for p in batch for r in p["claims"]))
     conn.executemany("INSERT INTO appearances VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -235,13 +283,18 @@ def parse_all(work):
 
 
 def parse_file(item):
-    """One document file -> its rows (plain tuples), problems and warnings."""
-    path, shown, yaml_sha, texts_dir = item
+    """One document file -> its rows (plain tuples), problems and warnings.
+
+    ``item``: the file's path as the command line named it (shown in problems), its path
+    inside the seed tree (the key of its rows), its sha256 if known, the texts folder.
+    """
+    path, seed_file, yaml_sha, texts_dir = item
     path = pathlib.Path(path)
+    shown = str(path)
     stat = path.stat()
     raw = path.read_bytes()
     document, problems, defined = load_document(path, shown, raw)
-    result = {"shown": shown, "problems": problems, "warnings": [], "defined": defined,
+    result = {"seed_file": seed_file, "problems": problems, "warnings": [], "defined": defined,
               "key": None, "text_file": None, "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
     yaml_sha = yaml_sha or hashlib.sha256(raw).hexdigest()
     if document is None:
@@ -250,44 +303,64 @@ def parse_file(item):
     result["key"] = content_key(yaml_sha, texts_dir, document.text)
     anchors = {}
     if texts_dir is not None and document.text:
-        found, result["warnings"] = anchor_quotes(path, shown, document, pathlib.Path(texts_dir), anchors)
+        found, result["warnings"] = anchor_quotes(path, document, texts_dir, anchors)
         problems += found
+    if problems:
+        # Reported here, once: the claims this file defines are not "unknown" elsewhere.
+        result["defined"] = {a.id for a in document.claims if a.id}
     result["document"] = (
         document.id, document.title, document.publisher, json.dumps(document.authors, ensure_ascii=False),
         document.published, first_day(document.published), document.url, document.text, document.sha256,
-        document.notes, shown,
+        document.notes, seed_file,
     )
     result["claims"] = [
-        (a.id, a.text, a.kind, a.occurred, json.dumps(a.tags), document.id, a.source, position, shown)
+        (a.id, a.text, a.kind, a.occurred, json.dumps(a.tags), document.id, a.source, position, seed_file)
         for position, a in enumerate(document.claims) if a.id
     ]
     result["appearances"] = [
         (document.id, position, a.claim_id, a.source, json.dumps(a.via), a.quote, a.stance,
-         *anchors.get(position, (None, None, 0)), 1 if a.ref else 0, shown)
+         *anchors.get(position, (None, None, 0)), 1 if a.ref else 0, seed_file)
         for position, a in enumerate(document.claims)
     ]
     result["links"] = [
-        (document.id, position, link.from_, link.to, link.relation, link.note, shown)
+        (document.id, position, link.from_, link.to, link.relation, link.note, seed_file)
         for position, link in enumerate(document.links)
     ]
     return result
 
 
-def anchor_quotes(path, shown, document, texts_dir, anchors):
-    """Find each quote verbatim in the document's text: position -> (start, end, 1)."""
-    problems, warnings = [], []
-    text_path = texts_dir / document.text
-    entry = f"document {document.id}"
+def read_text(path, document, texts_dir):
+    """The document's text, or the Problem that stops it from being read."""
+    shown, entry = str(path), f"document {document.id}"
+
+    def problem(message, field="text"):
+        return None, Problem(shown, message, line=line_of(path, (field,)), entry=entry, field=field)
+
+    text_path = text_path_of(texts_dir, document.text)
+    if text_path is None:
+        return problem(f"text {shorten(document.text)} leads out of the texts folder {texts_dir}: "
+                       "name a file inside it")
     if not text_path.is_file():
-        return [Problem(shown, f"text file {document.text!r} not found in {texts_dir}",
-                        line=line_of(path, ("text",)), entry=entry, field="text")], []
+        return problem(f"text file {shorten(document.text)} not found in {texts_dir}")
     raw = text_path.read_bytes()
     digest = hashlib.sha256(raw).hexdigest()
     if document.sha256 and digest != document.sha256:
-        return [Problem(shown, f"sha256 of {text_path} is {digest}, not the recorded value: "
-                        "the text changed, or the wrong file is named",
-                        line=line_of(path, ("sha256",)), entry=entry, field="sha256")], []
-    text = raw.decode("utf-8")
+        return problem(f"sha256 of {text_path} is {digest}, not the recorded value: "
+                       "the text changed, or the wrong file is named", field="sha256")
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError as e:
+        return problem(f"text file {text_path} is not UTF-8 text (byte {e.start}: {e.reason}): "
+                       "convert it to UTF-8")
+
+
+def anchor_quotes(path, document, texts_dir, anchors):
+    """Find each quote verbatim in the document's text: position -> (start, end, 1)."""
+    shown = str(path)
+    text, problem = read_text(path, document, texts_dir)
+    if problem:
+        return [problem], []
+    problems, warnings = [], []
     for position, appearance in enumerate(document.claims):
         if appearance.quote is None:
             continue
@@ -295,8 +368,8 @@ def anchor_quotes(path, shown, document, texts_dir, anchors):
         start = text.find(appearance.quote)
         if start < 0:
             problems.append(Problem(
-                shown, f"quote not found verbatim in {document.text}; closest passage: "
-                f"{closest_passage(appearance.quote, text)!r}",
+                shown, f"quote {shorten(appearance.quote)} not found verbatim in {document.text}; "
+                f"closest passage: {shorten(closest_passage(appearance.quote, text))}",
                 line=line_of(path, ("claims", position, "quote")), entry=entry, field="quote"))
             continue
         count = text.count(appearance.quote)
@@ -306,4 +379,3 @@ def anchor_quotes(path, shown, document, texts_dir, anchors):
                 line=line_of(path, ("claims", position, "quote")), entry=entry, field="quote"))
         anchors[position] = (start, start + len(appearance.quote), 1)
     return problems, warnings
-

@@ -106,17 +106,32 @@ GROUP BY c.id
 
 ALL = (DUPLICATE_DOCUMENTS, CLAIMS_DEFINED_TWICE, UNKNOWN_REFS, UNKNOWN_ORIGINS, UNKNOWN_RELAYS,
        UNKNOWN_PUBLISHERS, UNKNOWN_LINK_ENDS, DUPLICATE_LINKS)
+# Asked only when sources.yml could be read: otherwise every name would be "unknown".
+NAME_SOURCES = (UNKNOWN_ORIGINS, UNKNOWN_RELAYS, UNKNOWN_PUBLISHERS)
 
 
-def whole_tree(conn, sources, reviews, sources_file, reviews_file, already_reported):
-    """Every cross-file problem: SQL over the cache, plus sources and reviews (small)."""
-    problems = []
+def problems_of(conn, query, seeds_dir, already_reported=frozenset()):
+    """The rows of a check query as Problems, each file shown as under ``seeds_dir``."""
+    found = []
+    for seed_file, loc, entry, field, message, name in conn.execute(query):
+        if name is not None and name in already_reported:
+            continue
+        path = pathlib.Path(seeds_dir) / seed_file
+        found.append(Problem(str(path), message, line=line_of(path, json.loads(loc)), entry=entry, field=field))
+    return found
+
+
+def whole_tree(conn, seeds_dir, update):
+    """Every cross-file problem (SQL over the cache, plus sources and reviews, which are
+    small), and the warnings that need the whole tree: (problems, warnings)."""
+    seeds_dir = pathlib.Path(seeds_dir)
+    sources, reviews, already_reported = update.sources, update.reviews, update.already_reported
+    sources_file, reviews_file = str(seeds_dir / "sources.yml"), str(seeds_dir / "reviews.yml")
+    problems, warnings = [], []
     for query in ALL:
-        for seed_file, loc, entry, field, message, name in conn.execute(query):
-            if name is not None and name in already_reported:
-                continue
-            problems.append(Problem(seed_file, message, line=line_of(pathlib.Path(seed_file), json.loads(loc)),
-                                    entry=entry, field=field))
+        if update.sources_unreadable and query in NAME_SOURCES:
+            continue
+        problems += problems_of(conn, query, seeds_dir, already_reported)
 
     sources_path = pathlib.Path(sources_file)
     first_index = {}
@@ -127,7 +142,8 @@ def whole_tree(conn, sources, reviews, sources_file, reviews_file, already_repor
                 line=line_of(sources_path, (index, "id")), entry=f"sources[{index}] (id {source.id})", field="id"))
         first_index.setdefault(source.id, index)
     for index, source in sources:
-        if source.outlet and source.outlet not in first_index and source.outlet not in already_reported:
+        if source.outlet and source.outlet not in first_index and source.outlet not in already_reported \
+                and not update.sources_unreadable:
             problems.append(Problem(
                 sources_file, f"unknown source {source.outlet!r}: add it to sources.yml or fix the id",
                 line=line_of(sources_path, (index, "outlet")), entry=f"sources[{index}] (id {source.id})",
@@ -140,17 +156,16 @@ def whole_tree(conn, sources, reviews, sources_file, reviews_file, already_repor
             known |= {row[0] for row in conn.execute(
                 f"SELECT id FROM claims WHERE id IN ({', '.join('?' * len(chunk))})", chunk)}
         reviews_path = pathlib.Path(reviews_file)
+        # History is never lost and never blocks a build (SPEC section 3): the events of a
+        # claim gone from the seeds are kept, orphaned, with a warning.
         for index, review in reviews:
             if review.claim not in known and review.claim not in already_reported:
-                problems.append(Problem(
-                    reviews_file, f"unknown claim {review.claim!r}", line=line_of(reviews_path, (index, "claim")),
+                warnings.append(Problem(
+                    reviews_file, f"claim {review.claim!r} is no longer in the seeds: its review events are kept "
+                    "as orphaned (view orphaned_review_events)", line=line_of(reviews_path, (index, "claim")),
                     entry=f"reviews[{index}] (claim {review.claim})", field="claim"))
-    return problems
-
-
-def warnings(conn):
-    return [Problem(seed_file, message, line=line_of(pathlib.Path(seed_file), json.loads(loc)), entry=entry, field=field)
-            for seed_file, loc, entry, field, message, _ in conn.execute(PROTECTED_QUOTES_IN_TEXT)]
+    warnings += problems_of(conn, PROTECTED_QUOTES_IN_TEXT, seeds_dir)
+    return problems, warnings
 
 
 def _chunks(items, size):

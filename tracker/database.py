@@ -8,10 +8,14 @@ import zlib
 
 import sqlite_utils
 
+from .analysis import REVIEW_TRIGGER
+
 SQL = importlib.resources.files("tracker")
 SCHEMA_SQL = SQL.joinpath("schema.sql").read_text()
-# Views and triggers: the analysis (status, rating, review state) and the published views.
-DERIVED_SQL = SQL.joinpath("analysis.sql").read_text() + SQL.joinpath("views.sql").read_text()
+# Views and triggers: the analysis (status, rating, review state), the trigger that applies
+# a review event as it is written, and the published views.
+DERIVED_SQL = (SQL.joinpath("analysis.sql").read_text() + REVIEW_TRIGGER
+               + SQL.joinpath("views.sql").read_text())
 # Stored as PRAGMA user_version: views and triggers are recreated when their text changes.
 DERIVED_VERSION = zlib.crc32(DERIVED_SQL.encode()) & 0x7FFFFFFF
 # Stored as PRAGMA application_id: the shape of the tables.
@@ -119,14 +123,16 @@ def write_transaction(db):
 
 
 @contextlib.contextmanager
-def suspended(conn, kind, tables):
-    """Drop the triggers or indexes ('trigger' or 'index') on ``tables`` and recreate
-    them, from their own SQL, when the block ends: for bulk writes, where building an
-    index once beats updating it row by row. Use inside a transaction."""
-    marks = ", ".join("?" * len(tables))
+def suspended(conn, kind, tables=(), names=()):
+    """Drop the triggers or indexes ('trigger' or 'index') on ``tables``, and those
+    called ``names``, and recreate them from their own SQL when the block ends: for bulk
+    writes, where building an index once beats updating it row by row, and for writes
+    whose consequences the caller works out itself. Use inside a transaction."""
     objects = conn.execute(
-        f"SELECT name, sql FROM sqlite_master WHERE type = ? AND tbl_name IN ({marks}) AND sql IS NOT NULL",
-        [kind, *tables],
+        f"""SELECT name, sql FROM sqlite_master
+            WHERE type = ? AND sql IS NOT NULL
+              AND (tbl_name IN ({", ".join("?" * len(tables))}) OR name IN ({", ".join("?" * len(names))}))""",
+        [kind, *tables, *names],
     ).fetchall()
     for name, _ in objects:
         conn.execute(f'DROP {kind.upper()} "{name}"')

@@ -8,9 +8,12 @@ import calendar
 import datetime
 import enum
 import re
+import reprlib
+import urllib.parse
 from typing import Annotated, Literal, Optional
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -51,6 +54,18 @@ _PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 _UTC_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = 120
+_SHORT.maxother = 120
+_SHORT.maxlist = _SHORT.maxdict = 6
+_SHORT.maxlevel = 2
+
+
+def shorten(value) -> str:
+    """repr() of a value from a seed file, bounded: messages never format unbounded input."""
+    return _SHORT.repr(value)
+
+
 def first_day(value: str) -> str:
     """The first possible day of a partial date: '2024' -> '2024-01-01'."""
     year, month, day = _PARTIAL_DATE.match(value).groups()
@@ -62,15 +77,23 @@ def _partial_date(value):
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str):
-        raise ValueError(f"{value!r} is not a date; write YYYY, YYYY-MM or YYYY-MM-DD")
+        raise ValueError(f"{shorten(value)} is not a date; write YYYY, YYYY-MM or YYYY-MM-DD")
     match = _PARTIAL_DATE.match(value)
     if not match:
-        raise ValueError(f"{value!r} is not a date; write YYYY, YYYY-MM or YYYY-MM-DD")
+        raise ValueError(f"{shorten(value)} is not a date; write YYYY, YYYY-MM or YYYY-MM-DD")
     year, month, day = match.groups()
     if month and not 1 <= int(month) <= 12:
-        raise ValueError(f"{value!r} has no month {month}")
+        raise ValueError(f"{shorten(value)} has no month {month}")
     if day and not 1 <= int(day) <= calendar.monthrange(int(year), int(month))[1]:
-        raise ValueError(f"{value!r} is not a real calendar date")
+        raise ValueError(f"{shorten(value)} is not a real calendar date")
+    return value
+
+
+def _web_url(value):
+    # A url is shown as a link on every page: only http(s), never javascript: or data:.
+    parsed = urllib.parse.urlsplit(value)
+    if parsed.scheme.lower() not in ("http", "https") or not parsed.netloc:
+        raise ValueError(f"{shorten(value)} is not an http or https address")
     return value
 
 
@@ -78,11 +101,11 @@ def _utc_time(value):
     if isinstance(value, datetime.datetime):
         value = value.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     if not isinstance(value, str) or not _UTC_TIME.match(value):
-        raise ValueError(f"{value!r} is not a UTC time; write YYYY-MM-DDTHH:MM:SSZ")
+        raise ValueError(f"{shorten(value)} is not a UTC time; write YYYY-MM-DDTHH:MM:SSZ")
     try:
         datetime.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ")
     except ValueError:
-        raise ValueError(f"{value!r} is not a real date and time") from None
+        raise ValueError(f"{shorten(value)} is not a real date and time") from None
     return value
 
 
@@ -92,6 +115,7 @@ Slug = Annotated[
 ]
 PartialDate = Annotated[str, BeforeValidator(_partial_date)]
 UtcTime = Annotated[str, BeforeValidator(_utc_time)]
+WebUrl = Annotated[str, AfterValidator(_web_url)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
@@ -106,7 +130,7 @@ class Source(Strict):
     reliability: Literal["A", "B", "C", "D", "E", "F"] = "F"
     group: Optional[Slug] = None
     outlet: Optional[Slug] = None
-    url: Optional[str] = None
+    url: Optional[WebUrl] = None
     notes: Optional[str] = None
     sensitivity: Literal["public", "protected"] = "public"
     # Other names texts use for the source ("KCNA", "the Korean Central News Agency"):
@@ -184,7 +208,7 @@ class Document(Strict):
     publisher: Slug
     authors: list[Text] = Field(default_factory=list)
     published: PartialDate
-    url: Optional[str] = None
+    url: Optional[WebUrl] = None
     text: Optional[str] = None
     sha256: Optional[Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]] = None
     notes: Optional[str] = None

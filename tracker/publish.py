@@ -47,6 +47,7 @@ import tempfile
 
 import sqlite_utils
 
+from . import analysis
 from .database import BUSY_TIMEOUT_MS, DERIVED_SQL, REINDEX_AND_RECOUNT, DERIVED_VERSION, SCHEMA_SQL, connect, write_transaction
 
 PSEUDONYM_PREFIX = "protected-"
@@ -315,8 +316,8 @@ def _write_public(db_path: pathlib.Path, path: pathlib.Path) -> PublishReport:
         conn.execute(f"PRAGMA user_version = {DERIVED_VERSION}")
         # source records are counted afresh from the public rows (they are keyed by
         # source id, so a copy would carry protected ids)
-        conn.execute("INSERT INTO source_queue (source_id) SELECT id FROM sources")
-        conn.execute("INSERT INTO analysis_refresh VALUES (1)")
+        conn.execute(analysis.QUEUE_ALL_SOURCES)
+        analysis.recount_sources(conn)
         problems = conn.execute("PRAGMA foreign_key_check").fetchall()
         if problems:
             raise PublishError(f"foreign key check failed in the public database: {problems[:5]}")

@@ -6,14 +6,18 @@ the entry and the field. Rules that need the whole tree are in ``checks.py``.
 """
 
 import dataclasses
+import functools
+import os
 import pathlib
+import re
+import reprlib
 from typing import Optional
 
 import pydantic
 import yaml
 from rapidfuzz import fuzz
 
-from .models import Document
+from .models import Document, shorten
 
 try:
     _BaseLoader = yaml.CSafeLoader
@@ -51,10 +55,58 @@ class SeedError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+# An anchor (&name) outside quoted text: only files that have one can hold an alias bomb.
+_ANCHOR = re.compile(rb"(?:^|[\s\[{,:-])&[^\s]")
+# Aliases may repeat this many nodes in all beyond the file's own: plenty for shared
+# lists, nothing like the billions of a "billion laughs" document.
+ALIAS_EXPANSION_LIMIT = 100_000
+
+
+def expanded_size(node, sizes=None) -> int:
+    """How many nodes ``node`` stands for once every alias is expanded (each distinct node
+    is sized once, so this is linear in the composed file, not in its expansion)."""
+    sizes = {} if sizes is None else sizes
+    stack = [(node, False)]
+    while stack:
+        current, children_done = stack.pop()
+        if id(current) in sizes:
+            continue
+        children = []
+        if isinstance(current, yaml.SequenceNode):
+            children = current.value
+        elif isinstance(current, yaml.MappingNode):
+            children = [part for pair in current.value for part in pair]
+        if children_done or not children:
+            sizes[id(current)] = 1 + sum(sizes[id(child)] for child in children)
+        else:
+            stack.append((current, True))
+            stack.extend((child, False) for child in children if id(child) not in sizes)
+    return sizes[id(node)]
+
+
+def alias_problem(raw: bytes, shown: str) -> Optional[Problem]:
+    """A Problem when the YAML's aliases would expand it far beyond its own size."""
+    if not _ANCHOR.search(raw):
+        return None
+    root = yaml.compose(raw, Loader=SeedLoader)
+    if root is None:
+        return None
+    sizes = {}
+    total = expanded_size(root, sizes)
+    if total - len(sizes) > ALIAS_EXPANSION_LIMIT:
+        return Problem(shown, f"YAML aliases (*name) expand this file to more than {ALIAS_EXPANSION_LIMIT:,} "
+                       "repeated nodes: write the entries out instead of repeating anchors")
+    return None
+
+
 def read_yaml(path: pathlib.Path, shown: str, raw: bytes | None = None):
     """Parse one YAML file (or its bytes, already read); a syntax error becomes a Problem with its line."""
+    raw = path.read_bytes() if raw is None else raw
     try:
-        return yaml.load(path.read_bytes() if raw is None else raw, Loader=SeedLoader), None
+        problem = alias_problem(raw, shown)
+        if problem:
+            return None, problem
+        return yaml.load(raw, Loader=SeedLoader), None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         return None, Problem(
@@ -66,15 +118,25 @@ def read_yaml(path: pathlib.Path, shown: str, raw: bytes | None = None):
         return None, Problem(shown, f"not UTF-8 text: {e}")
 
 
+@functools.lru_cache(maxsize=4)
+def _composed(path: str, size: int, mtime_ns: int):
+    """The file's node tree, composed once however many problems it has."""
+    try:
+        return yaml.compose(pathlib.Path(path).read_text(encoding="utf-8"), Loader=SeedLoader)
+    except (yaml.YAMLError, OSError, UnicodeDecodeError):
+        return None
+
+
 def line_of(path: pathlib.Path, loc) -> Optional[int]:
     """The line of the node at ``loc`` (keys and list indexes), or of its nearest parent.
 
     Only called when a problem is reported, so the happy path never pays for marks.
     """
     try:
-        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=SeedLoader)
-    except (yaml.YAMLError, OSError, UnicodeDecodeError):
+        stat = os.stat(path)
+    except OSError:
         return None
+    node = _composed(str(path), stat.st_size, stat.st_mtime_ns)
     line = node.start_mark.line + 1 if node else None
     for step in loc:
         if isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
@@ -103,15 +165,15 @@ def _describe(item, index, kind):
 def _message(error) -> str:
     msg = error["msg"].removeprefix("Value error, ")
     if error["type"] in ("literal_error", "enum"):
-        return f"{error['input']!r} is not one of {msg.removeprefix('Input should be ')}"
+        return f"{shorten(error['input'])} is not one of {msg.removeprefix('Input should be ')}"
     if error["type"] == "string_pattern_mismatch":
-        return f"{error['input']!r} is not a slug (lower-case letters, digits and '-', starting with a letter or digit)"
+        return f"{shorten(error['input'])} is not a slug (lower-case letters, digits and '-', starting with a letter or digit)"
     if error["type"] == "extra_forbidden":
         return "unknown field (check its spelling against SPEC section 3)"
     if error["type"] == "missing":
         return "required field is missing"
     if error["type"] in ("string_type", "int_type", "list_type") or "input" in error and error["type"].endswith("_parsing"):
-        return f"{msg} (got {error['input']!r}; quote it if YAML read it as a number)"
+        return f"{msg} (got {shorten(error['input'])}; quote it if YAML read it as a number)"
     return msg
 
 
@@ -182,5 +244,11 @@ def load_document(path: pathlib.Path, shown: str, raw: bytes | None = None):
 
 
 def closest_passage(quote: str, text: str) -> str:
+    """The passage of ``text`` most like ``quote``, widened to whole words."""
     alignment = fuzz.partial_ratio_alignment(quote, text)
-    return text[alignment.dest_start:alignment.dest_end]
+    start, end = alignment.dest_start, alignment.dest_end
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    return text[start:end].strip()

@@ -58,3 +58,10 @@ SELECT s.id AS source_id,
        coalesce(r.rejected, 0) AS rejected
 FROM sources s
 LEFT JOIN source_records r ON r.source_id = s.id;
+
+-- Review events whose claim is no longer in the seeds: kept (history is never lost),
+-- counting for nothing until a claim of that id comes back (SPEC section 3).
+CREATE VIEW orphaned_review_events AS
+SELECT e.*
+FROM review_events e
+WHERE NOT EXISTS (SELECT 1 FROM claims c WHERE c.id = e.claim_id);

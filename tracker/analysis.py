@@ -1,0 +1,89 @@
+"""The analysis pass: copy the views of analysis.sql onto the queued claims, in order.
+
+Statuses, ratings and review states are computed by the views of ``analysis.sql`` for
+the claims listed in ``analysis_queue``. ``refresh_claims`` writes them onto ``claims``
+and empties the queue; ``recount_sources`` recounts the track records of the sources in
+``source_queue``. The build calls both, once, after the seed rows and the review events
+are in (``build.py``); the trigger that applies a review event as it is written runs
+the same ``REFRESH_CLAIMS`` statements (``database.py`` makes it from them).
+"""
+
+# First the decisions: a neighbour's evidence depends on whether this claim is rejected.
+# Only rows that change are written (on a first build nothing here has a review).
+APPLY_DECISIONS = """
+UPDATE claims
+SET review_decision = r.review_decision,
+    review_state = r.review_state,
+    credibility_override = r.credibility_override
+FROM claim_review r
+WHERE r.claim_id = claims.id
+  AND (claims.review_decision IS NOT r.review_decision
+       OR claims.review_state IS NOT r.review_state
+       OR claims.credibility_override IS NOT r.credibility_override)
+"""
+
+# Then what follows from the evidence and the decisions: status, rating, queue.
+APPLY_STATUSES = """
+UPDATE claims
+SET first_seen = s.first_seen,
+    appearances = s.appearances,
+    status = r.status,
+    support_groups = r.support_groups,
+    opposition_groups = r.opposition_groups,
+    support_appearances = r.support_appearances,
+    best_reliability = r.best_reliability,
+    rules_credibility = r.rules_credibility,
+    credibility = r.credibility,
+    credibility_by = r.credibility_by,
+    admiralty = r.admiralty,
+    queue_reason = r.queue_reason
+FROM claim_queue r
+JOIN claim_appearance_summary s ON s.claim_id = r.claim_id
+WHERE r.claim_id = claims.id
+"""
+
+EMPTY_ANALYSIS_QUEUE = "DELETE FROM analysis_queue"
+
+REFRESH_CLAIMS = (APPLY_DECISIONS, APPLY_STATUSES, EMPTY_ANALYSIS_QUEUE)
+
+# Track records counted afresh for the queued sources (their appearances changed, or a
+# bulk build wrote every claim with the delta trigger claims_source_records absent);
+# every other source follows its claims by those deltas.
+RECOUNT_SOURCES = (
+    "DELETE FROM source_records WHERE source_id IN (SELECT source_id FROM source_queue)",
+    """
+    INSERT INTO source_records
+    SELECT source_id, claims, corroborated, contested, circular, uncorroborated, rejected
+    FROM source_record_counts
+    """,
+    "DELETE FROM source_queue",
+)
+
+# Every source, for a build that rewrote every claim, and for publish.
+QUEUE_ALL_SOURCES = "INSERT OR IGNORE INTO source_queue (source_id) SELECT id FROM sources"
+
+# The trigger that applies a review event as it is written: queue the claim and its
+# linked claims, then the same refresh the build runs.
+REVIEW_TRIGGER = """
+CREATE TRIGGER review_events_apply AFTER INSERT ON review_events
+BEGIN
+    INSERT OR IGNORE INTO analysis_queue (claim_id)
+    SELECT NEW.claim_id WHERE EXISTS (SELECT 1 FROM claims WHERE id = NEW.claim_id)
+    UNION SELECT to_claim_id FROM links WHERE from_claim_id = NEW.claim_id
+    UNION SELECT from_claim_id FROM links WHERE to_claim_id = NEW.claim_id;
+%s
+END;
+""" % "".join(f"    {statement.strip()};\n" for statement in REFRESH_CLAIMS)
+
+
+def refresh_claims(conn) -> int:
+    """Recompute every queued claim; return how many there were."""
+    queued = conn.execute("SELECT count(*) FROM analysis_queue").fetchone()[0]
+    for statement in REFRESH_CLAIMS:
+        conn.execute(statement)
+    return queued
+
+
+def recount_sources(conn):
+    for statement in RECOUNT_SOURCES:
+        conn.execute(statement)
