@@ -50,6 +50,9 @@ CREATE TABLE IF NOT EXISTS sources (
     id TEXT PRIMARY KEY, name TEXT, type TEXT, reliability TEXT, group_id TEXT, outlet_id TEXT,
     independence_group TEXT, url TEXT, notes TEXT, sensitivity TEXT, aliases TEXT, position INTEGER
 );
+-- ingest: the texts read for anchoring, kept for the database's full-text search
+CREATE TABLE IF NOT EXISTS document_texts (document_id TEXT, text TEXT, seed_file TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS document_texts_file ON document_texts(seed_file);
 CREATE INDEX IF NOT EXISTS documents_file ON documents(seed_file);
 CREATE INDEX IF NOT EXISTS documents_id ON documents(id);
 CREATE INDEX IF NOT EXISTS claims_file ON claims(seed_file);
@@ -60,8 +63,8 @@ CREATE INDEX IF NOT EXISTS links_file ON links(seed_file);
 """
 
 # Bump when the rows a file turns into change shape: the whole cache is then rebuilt.
-CACHE_VERSION = 3
-FILE_TABLES = ("documents", "claims", "appearances", "links")
+CACHE_VERSION = 4
+FILE_TABLES = ("documents", "claims", "appearances", "links", "document_texts")
 BATCH_FILES = 500
 BULK_FILES = 2000
 SOURCES_FILE = "sources.yml"
@@ -270,6 +273,7 @@ def store(conn, batch):
     conn.executemany("INSERT INTO appearances VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                      (r for p in batch for r in p["appearances"]))
     conn.executemany("INSERT INTO links VALUES (?, ?, ?, ?, ?, ?, ?)", (r for p in batch for r in p["links"]))
+    conn.executemany("INSERT INTO document_texts VALUES (?, ?, ?)", (p["text"] for p in batch if p.get("text")))
 
 
 def parse_all(work):
@@ -301,10 +305,12 @@ def parse_file(item):
         return result
     result["text_file"] = document.text
     result["key"] = content_key(yaml_sha, texts_dir, document.text)
-    anchors = {}
+    anchors, read = {}, {}
     if texts_dir is not None and document.text:
-        found, result["warnings"] = anchor_quotes(path, document, texts_dir, anchors)
+        found, result["warnings"] = anchor_quotes(path, document, texts_dir, anchors, read)
         problems += found
+    if "text" in read:
+        result["text"] = (document.id, read["text"], seed_file)
     if problems:
         # Reported here, once: the claims this file defines are not "unknown" elsewhere.
         result["defined"] = {a.id for a in document.claims if a.id}
@@ -354,12 +360,17 @@ def read_text(path, document, texts_dir):
                        "convert it to UTF-8")
 
 
-def anchor_quotes(path, document, texts_dir, anchors):
-    """Find each quote verbatim in the document's text: position -> (start, end, 1)."""
+def anchor_quotes(path, document, texts_dir, anchors, read=None):
+    """Find each quote verbatim in the document's text: position -> (start, end, 1).
+
+    ``read`` (a dict), when given, receives the text under "text": the build stores it
+    for full-text search (ingest, issue 10)."""
     shown = str(path)
     text, problem = read_text(path, document, texts_dir)
     if problem:
         return [problem], []
+    if read is not None:
+        read["text"] = text
     problems, warnings = [], []
     for position, appearance in enumerate(document.claims):
         if appearance.quote is None:

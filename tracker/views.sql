@@ -65,3 +65,11 @@ CREATE VIEW orphaned_review_events AS
 SELECT e.*
 FROM review_events e
 WHERE NOT EXISTS (SELECT 1 FROM claims c WHERE c.id = e.claim_id);
+
+-- Ingest (issue 10): documents nobody has recorded a claim from yet, newest first in
+-- metadata.yml. It names no column of document_texts, which the public file lacks.
+CREATE VIEW unread_documents AS
+SELECT d.id, d.title, d.publisher_id, d.published, substr(d.published_from, 1, 7) AS month, d.published_from,
+       d.url, d.text_file
+FROM documents d
+WHERE NOT EXISTS (SELECT 1 FROM appearances a WHERE a.document_id = d.id);
