@@ -67,14 +67,14 @@ def ingest(
             err.print(f"[dim]note:[/] {escape(outcome.where)}: {escape(outcome.id)}: {escape(outcome.message)}",
                       soft_wrap=True)
     if report.unchanged and not report.taken:
-        out.print("Nothing changed: every readable article is already in the seed tree.")
+        out.print("Nothing changed: every readable article is already in the seed tree.", soft_wrap=True)
     reasons = {}
     for problem in report.refused:
         reason = problem.message.split(":")[0].split(" (")[0]
         reasons[reason] = reasons.get(reason, 0) + 1
     why = "; ".join(f"{count} {reason}" for reason, count in sorted(reasons.items(), key=lambda kv: -kv[1]))
     out.print(f"Ingested into {escape(str(seeds / 'documents'))} (texts in {escape(str(texts))}): "
-              f"{escape(report.summary())}" + (f" ({escape(why)})" if why else ""))
+              f"{escape(report.summary())}" + (f" ({escape(why)})" if why else ""), soft_wrap=True)
     raise typer.Exit(code=report.exit_code)
 
 
