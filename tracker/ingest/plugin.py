@@ -8,6 +8,8 @@ TEXT_SHOWN characters of the text (SQLite's substr, so a huge text is never load
 whole) and QUOTES_SHOWN highlights.
 """
 
+import json
+
 from datasette import hookimpl
 from datasette.utils import tilde_decode
 
@@ -98,7 +100,8 @@ def extra_template_vars(view_name, table, database, request, datasette):
         text = text_row["text"] if text_row else None
         return {
             "document_id": document_id,
-            "document": dict(document) if document else None,
+            "document": dict(document, authors=", ".join(json.loads(document["authors"] or "[]")))
+            if document else None,
             "document_text_length": text_row["length"] if text_row else None,
             "document_text_shown": len(text) if text is not None else 0,
             "document_segments": segments(text, quotes) if text is not None else [],
