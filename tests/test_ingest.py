@@ -479,6 +479,19 @@ def test_ingested_tree_passes_check_and_builds(tree, tmp_path):
     assert code == 0
 
 
+def test_a_rebuild_reads_only_texts_that_changed_and_sees_an_edit(tree, tmp_path):
+    seeds, texts = tree
+    ingest("kcna-json", [write_json(tmp_path / "a.json", [kcna_record("One", text="Same size text A.")])],
+           seeds, texts)
+    db = tmp_path / "db" / "t.db"
+    build(seeds, db, texts)
+    assert build(seeds, db, texts).files_parsed == 0
+    [text] = texts.iterdir()
+    text.write_text("Same size text B.\n")  # same size, new bytes, new mtime
+    with pytest.raises(Exception, match="sha256 of .* is .*, not the recorded value"):
+        build(seeds, db, texts)
+
+
 # --- the hand-written YAML --------------------------------------------------------------
 
 @settings(max_examples=200, deadline=None)

@@ -91,11 +91,12 @@ def test_segments_are_bounded_and_cover_the_text():
 async def test_a_huge_text_with_thousands_of_quotes_stays_bounded(tmp_path):
     texts = tmp_path / "texts"
     texts.mkdir()
-    word = "famine "
-    (texts / "big.txt").write_text(word * 60_000, encoding="utf-8")  # 420,000 characters
+    words = [f"w{i}" for i in range(60_000)]
+    (texts / "big.txt").write_text(" ".join(words), encoding="utf-8")  # about 400,000 characters
+    quotes = [f"{words[n]} {words[n + 1]}" for n in range(0, 3000, 2)]  # 1,500, each found once
     documents = {"big": {"id": "big", "title": "Big", "publisher": "kcna", "published": "2024", "text": "big.txt",
-                         "claims": [{"id": "c0", "text": "A claim.", "source": "kcna", "quote": "famine"}]
-                         + [{"ref": "c0", "source": "kcna", "quote": word * n + "famine"} for n in range(1, 1500)]}}
+                         "claims": [{"id": "c0", "text": "A claim.", "source": "kcna", "quote": quotes[0]}]
+                         + [{"ref": "c0", "source": "kcna", "quote": quote} for quote in quotes[1:]]}}
     seeds = write_seeds(tmp_path / "seeds", sources=SOURCES, documents=documents)
     db = tmp_path / "t.db"
     build(seeds, db, texts)
