@@ -57,7 +57,7 @@ async def test_unread_documents_newest_first_with_facets(built):
     assert months == {"2024-03": 1, "2024-01": 1, "2023-12": 1}
     assert {f["value"]: f["count"] for f in data["facet_results"]["publisher_id"]["results"]} == {"kcna": 3}
     html = (await ds.client.get("/tracker/unread_documents")).text
-    assert "Newest unread" in html
+    assert '<a href="/tracker/documents/newest-unread">newest-unread</a>' in html
 
 
 async def test_document_page_highlights_quotes_escaped(built):

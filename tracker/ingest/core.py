@@ -32,6 +32,7 @@ from . import index as index_module
 from . import normalise, readers
 
 NEAR_RATIO = 95.0
+_PID = os.getpid()
 KCNA_FORMATS = ("kcna-json", "kcna-jsonl")
 KCNA_NAME = "KCNA"
 
@@ -129,18 +130,31 @@ def resolve_publisher(format_name, publishers: Publishers, given: Optional[str])
     return None
 
 
-def write_atomic(folder, name: str, data: bytes):
-    """Nobody ever sees a half-written file ``folder/name``: write beside it, then rename."""
+def write_atomic(folder, name: str, data: bytes) -> os.stat_result:
+    """Nobody ever sees a half-written file ``folder/name``: write beside it, then rename.
+
+    Plain os.open/os.write (no buffered file object: 40,000 files per corpus). Returns
+    the file's stat, for the index.
+    """
     path = os.path.join(folder, name)
-    temporary = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
+    temporary = os.path.join(folder, f".{name}.{_PID}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
     try:
-        with open(temporary, "wb") as handle:
-            handle.write(data)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        stat = os.fstat(fd)
+    except BaseException:
+        os.close(fd)
+        os.unlink(temporary)
+        raise
+    os.close(fd)
+    try:
         os.replace(temporary, path)
     except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+        os.unlink(temporary)
         raise
+    return stat
 
 
 # Characters a YAML double-quoted scalar must not hold raw (JSON leaves them as they are):
@@ -251,8 +265,8 @@ def take(article, known, report, publishers, fixed_publisher, seeds_dir, texts_d
         report.notes.append(Outcome(where, document_id, "no headline: titled by the opening words of its text"))
     document["claims"] = []
     name = f"{document_id}.yml"
-    write_atomic(known.documents_dir, name, document_yaml(document))
-    known.add(name, document_id, url, sha, near, normalise.title_key(article.title), article.published,
+    stat = write_atomic(known.documents_dir, name, document_yaml(document))
+    known.add(name, stat, document_id, url, sha, near, normalise.title_key(article.title), article.published,
               len(article.text), text_file)
     report.taken.append(Outcome(where, document_id, "taken"))
 

@@ -57,6 +57,7 @@ class Index:
         self.ids, self.file_names, self.text_files = set(), set(), set()
         self.by_sha, self.by_url, self.by_near, self.by_title = {}, {}, {}, {}
         self.reread = 0
+        self.pending = []  # index rows of files written, inserted at the next commit
         self.texts_present = set()  # file names in the texts folder, named by a document or not
 
     # --- loading ---------------------------------------------------------------
@@ -136,20 +137,21 @@ class Index:
 
     # --- adding ----------------------------------------------------------------
 
-    def add(self, name, document_id, url, sha, near, title, published, length, text_file):
-        """A document file this run wrote (its stat taken now, so the next run trusts it)."""
-        stat = os.stat(os.path.join(self.documents_dir, name))
-        self.conn.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                          (name, stat.st_size, stat.st_mtime_ns, document_id, url, sha, near, title, published,
-                           length, text_file))
+    def add(self, name, stat, document_id, url, sha, near, title, published, length, text_file):
+        """A document file this run wrote, with its stat (so the next run trusts it)."""
+        self.pending.append((name, stat.st_size, stat.st_mtime_ns, document_id, url, sha, near, title, published,
+                             length, text_file))
         self._remember(document_id, url, sha, near, title, published, length, text_file, name=name, in_this_run=True)
 
     def commit(self):
+        if self.pending:
+            self.conn.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self.pending)
+            self.pending = []
         self.conn.commit()
 
     def close(self):
         if self.conn is not None:
-            self.conn.commit()
+            self.commit()
             self.conn.close()
             self.conn = None
 

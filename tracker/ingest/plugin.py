@@ -11,7 +11,8 @@ whole) and QUOTES_SHOWN highlights.
 import json
 
 from datasette import hookimpl
-from datasette.utils import tilde_decode
+from datasette.utils import tilde_decode, tilde_encode
+from markupsafe import Markup
 
 TEXT_SHOWN = 200_000
 QUOTES_SHOWN = 1_000
@@ -126,3 +127,16 @@ def canned_queries(datasette, database, actor):
         return {}
 
     return queries
+
+
+# Columns that name a document on pages Datasette does not link by foreign key (the view
+# and canned queries): each becomes a link to the document's page.
+DOCUMENT_COLUMNS = {"unread_documents": {"id"}, None: {"document_id"}}
+
+
+@hookimpl
+def render_cell(value, column, table, database, datasette):
+    if database != "tracker" or not isinstance(value, str) or column not in DOCUMENT_COLUMNS.get(table, ()):
+        return None
+    # Markup.format escapes both arguments: the id is shown as text, never as HTML
+    return Markup('<a href="{}">{}</a>').format(datasette.urls.row(database, "documents", tilde_encode(value)), value)
