@@ -358,6 +358,7 @@ def test_bad_kcna_json_records_are_refused_one_by_one(tree, tmp_path, change, fi
     (b'{"headline": "x"}', "expected a JSON list of articles, found a JSON dict"),
     (b'[{"headline": "caf\xe9"}]', "not UTF-8 JSON: byte 0xe9 at line 1, column 19"),
     (b"<html><body><p>a page</p></body></html>", "not the kcna-json format: not JSON"),
+    (gzip.compress(b'{"date": "2011-12-01"}'), "not the kcna-json format: a gzip file"),
 ])
 def test_a_file_not_of_the_format_is_one_clear_problem(tree, tmp_path, content, message):
     seeds, texts = tree

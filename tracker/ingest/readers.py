@@ -108,6 +108,9 @@ def read_kcna_json(path):
     if problem:
         yield problem
         return
+    if raw[:2] == b"\x1f\x8b":
+        yield _problem(path, "not the kcna-json format: a gzip file (kcna-jsonl reads gzip-compressed JSON lines)")
+        return
     text, problem = _decode(path, raw, what="JSON")
     if problem:
         yield problem
