@@ -262,17 +262,6 @@ def test_text_problems(tmp_path, kwargs, fragments):
         assert fragment in message, message
 
 
-def test_a_claim_text_that_repeats_a_protected_quote_is_warned_about(tmp_path):
-    documents = copy.deepcopy(DOCUMENTS)
-    claim(documents, "dailynk-report", 0).update(
-        text="Informants say things are worse than ever in the provinces.", quote="things are worse than ever")
-    seeds = write_seeds(tmp_path / "seeds", documents=documents)
-    result = runner.invoke(app, ["build", str(seeds), "--db", str(tmp_path / "t.db")])
-    assert result.exit_code == 0
-    message = " ".join(result.output.split())
-    assert "warning:" in message and "claims[0] (id hardship-provinces): text: repeats the quote of protected source 'dnk-pyongyang'" in message
-
-
 # Hostile and careless input (an outside review): each a clear problem, no traceback,
 # nothing read from outside the trees, one mistake reported once.
 

@@ -70,6 +70,20 @@ def secrets_of(full_path):
     return strings
 
 
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+def found_in(data: bytes, needle: str, encoding: str) -> bool:
+    """Whether ``needle`` is in ``data``; an id (a slug) counts only as a whole id, not
+    inside a longer one (a public 'src-bob' beside a protected 'src-b')."""
+    encoded = needle.encode(encoding)
+    if not SLUG.match(needle):
+        return encoded in data
+    unit = "x".encode(encoding)[1:] if encoding == "utf-16-le" else b""  # the high byte of an ASCII char
+    edge = b"[a-z0-9-]" + re.escape(unit)
+    return re.search(b"(?<!" + edge + b")" + re.escape(encoded) + b"(?!" + edge + b")", data) is not None
+
+
 def assert_absent(out: pathlib.Path, strings):
     """Scan every byte of the public file (and any sidecar file) for each string, as UTF-8,
     lower-cased (the form full-text tokens take) and UTF-16 (SQLite's other text encoding)."""
@@ -79,8 +93,8 @@ def assert_absent(out: pathlib.Path, strings):
         data = path.read_bytes()
         for text in strings:
             for needle in {text, text.lower()}:
-                for encoded in (needle.encode("utf-8"), needle.encode("utf-16-le")):
-                    assert encoded not in data, f"{needle!r} found in {path.name}"
+                for encoding in ("utf-8", "utf-16-le"):
+                    assert not found_in(data, needle, encoding), f"{needle!r} found in {path.name}"
 
 
 def pseudonyms(full_path):
@@ -254,8 +268,9 @@ def test_protected_ids_in_relays_outlets_groups_and_publishers(tmp_path, out):
         ('["kcna"]',)]
     sources = {r[0]: r[1:] for r in rows(out, "SELECT id, outlet_id, group_id, independence_group FROM sources")}
     assert sources[names["relay-informant"]] == (names["secret-outlet"], None, "outlet:" + names["secret-outlet"])
-    assert sources[names["circle-witness"]][1:] == (names["defector-kim"] + "-circle",) * 2
-    assert sources["public-echo"][1:] == (names["dnk-hyesan"] + "-echo",) * 2
+    # a group only protected sources are in takes their pseudonym; public groups stay as they are
+    assert sources[names["circle-witness"]][1:] == (names["circle-witness"] + "-group",) * 2
+    assert sources["public-echo"][1:] == ("dnk-hyesan-echo",) * 2
     assert rows(out, "SELECT publisher_id FROM documents WHERE id = 'secret-dispatch'") == [(names["secret-outlet"],)]
     assert rows(out, "SELECT id, status FROM claims ORDER BY id") == rows(full, "SELECT id, status FROM claims ORDER BY id")
     assert recomputed(out, "SELECT claim_id, status, support_groups FROM claim_rating ORDER BY claim_id") == rows(
@@ -263,11 +278,34 @@ def test_protected_ids_in_relays_outlets_groups_and_publishers(tmp_path, out):
     assert rows(out, "PRAGMA foreign_key_check") == []
 
 
-def test_group_mapper_replaces_longest_ids_in_one_pass():
-    mapper = publish_module._group_mapper({"a1": "protected-00a1", "a1-b": "protected-ffff"})
-    assert mapper("a1-b-x") == "protected-ffff-x"
-    assert mapper("outlet:a1") == "outlet:protected-00a1"  # the pseudonym's own 'a1' is not replaced again
+def test_group_mapper_maps_whole_values_only():
+    groups = [("a1", None, "a1", True), ("a1-b", "family", "family", True), ("a1-bob", None, "a1-bob", False),
+              ("b2", "shared", "shared", True), ("c3", "shared", "shared", False)]
+    mapper = publish_module._group_mapper({"a1": "protected-00a1", "a1-b": "protected-ffff", "b2": "protected-0b2"},
+                                          groups)
+    assert mapper("a1") == "protected-00a1" and mapper("outlet:a1") == "outlet:protected-00a1"
+    assert mapper("a1-bob") == "a1-bob"  # a public id that contains a protected one is kept whole
+    assert mapper("family") == "protected-ffff-group"  # only protected sources in it: its name may say who
+    assert mapper("shared") == "shared"  # a public source is in it: kept exactly
     assert mapper(None) is None and mapper("kcna") == "kcna"
+
+
+def test_a_public_source_whose_id_contains_a_protected_one_keeps_its_group(tmp_path, out):
+    sources = copy.deepcopy(SOURCES) + [
+        {"id": "src-b", "name": "Source B Witness", "type": "defector", "reliability": "C", "sensitivity": "protected"},
+        {"id": "src-bob", "name": "Bob's Bulletin", "type": "news_outlet", "reliability": "C"},
+    ]
+    documents = copy.deepcopy(DOCUMENTS)
+    documents["wire-story"]["claims"] += [{"ref": "villa-rumour", "source": "src-b", "quote": "seen by the witness"},
+                                          {"ref": "villa-rumour", "source": "src-bob", "quote": "heard at the bulletin"}]
+    full = tmp_path / "full.db"
+    build(write_seeds(tmp_path / "seeds", sources=sources, documents=documents), full)
+    publish(full, out)
+    groups = dict(rows(out, "SELECT id, independence_group FROM sources"))
+    full_groups = dict(rows(full, "SELECT id, independence_group FROM sources WHERE sensitivity = 'public'"))
+    assert {k: groups[k] for k in full_groups} == full_groups
+    assert groups[pseudonyms(full)["src-b"]] == pseudonyms(full)["src-b"]
+    assert_absent(out, secrets_of(full))
 
 
 def test_a_failed_publish_leaves_the_previous_file_unchanged(db_path, out):

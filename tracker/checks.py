@@ -8,6 +8,7 @@ unknown (so that an entry that already failed on its own is not reported twice).
 import json
 import pathlib
 
+from . import exposure
 from .seeds import Problem, line_of
 
 DUPLICATE_DOCUMENTS = """
@@ -91,19 +92,6 @@ FROM ordered
 WHERE n > 1
 """
 
-# Not an error, a warning: the public database withholds a protected source's quotes,
-# but not the recorder's own words, so a claim text that repeats such a quote publishes it.
-PROTECTED_QUOTES_IN_TEXT = """
-SELECT c.seed_file, json_array('claims', c.position, 'text'), 'claims[' || c.position || '] (id ' || c.id || ')',
-       'text', 'repeats the quote of protected source ' || quote(a.source_id) || ' word for word: reword the '
-       || 'claim, or the public database will carry the quote', NULL
-FROM appearances a
-JOIN sources s ON s.id = a.source_id AND s.sensitivity = 'protected'
-JOIN claims c ON c.id = a.claim_id
-WHERE length(a.quote) >= 20 AND instr(c.text, a.quote) > 0
-GROUP BY c.id
-"""
-
 ALL = (DUPLICATE_DOCUMENTS, CLAIMS_DEFINED_TWICE, UNKNOWN_REFS, UNKNOWN_ORIGINS, UNKNOWN_RELAYS,
        UNKNOWN_PUBLISHERS, UNKNOWN_LINK_ENDS, DUPLICATE_LINKS)
 # Asked only when sources.yml could be read: otherwise every name would be "unknown".
@@ -164,8 +152,35 @@ def whole_tree(conn, seeds_dir, update):
                     reviews_file, f"claim {review.claim!r} is no longer in the seeds: its review events are kept "
                     "as orphaned (view orphaned_review_events)", line=line_of(reviews_path, (index, "claim")),
                     entry=f"reviews[{index}] (claim {review.claim})", field="claim"))
-    warnings += problems_of(conn, PROTECTED_QUOTES_IN_TEXT, seeds_dir)
+    warnings += exposure_warnings(conn, seeds_dir)
     return problems, warnings
+
+
+# Where each kind of written text sits in the seed files (for the warning's line).
+EXPOSED_PLACES = {
+    "claim text": ("SELECT seed_file, json_array('claims', position, 'text'), "
+                   "'claims[' || position || '] (id ' || id || ')' FROM claims WHERE id = ?"),
+    "link note": ("SELECT seed_file, json_array('links', position, 'note'), 'links[' || position || ']' "
+                  "FROM links WHERE document_id = ? AND position = ?"),
+    "document note": "SELECT seed_file, json_array('notes'), 'document ' || id FROM documents WHERE id = ?",
+}
+
+
+def exposure_warnings(conn, seeds_dir):
+    """Claim texts, link notes and document notes that render a protected source's quote
+    near-verbatim, or name the source (tracker/exposure.py): warnings at build time,
+    and reasons for publish to refuse."""
+    warnings = []
+    for found in exposure.find(conn):
+        field = {"claim text": "text", "link note": "note", "document note": "notes"}[found.kind]
+        params = found.link if found.kind == "link note" else (found.target,)
+        seed_file, loc, entry = conn.execute(EXPOSED_PLACES[found.kind], params).fetchone()
+        path = pathlib.Path(seeds_dir) / seed_file
+        advice = ("reword it, or 'tracker publish' refuses to publish the quote" if not found.names_source
+                  else "say less about who the source is")
+        warnings.append(Problem(str(path), f"{found}: {advice}", line=line_of(path, json.loads(loc)),
+                                entry=entry, field=field))
+    return warnings
 
 
 def _chunks(items, size):

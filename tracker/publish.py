@@ -8,7 +8,8 @@ not be in the file. ``publish`` copies the full database into a new file with se
   in the full database's ``source_pseudonyms``; never a hash of the id, which a
   dictionary of likely ids would reverse). The pseudonym replaces the source's id and
   name wherever they occur: ``sources.id``/``name``/``outlet_id``, ``group_id`` and
-  ``independence_group`` (where they equal or contain a protected id),
+  ``independence_group`` (whole values: a protected id, ``outlet:<protected id>``, or a
+  group only protected sources belong to; every public source's group is kept as it is),
   ``documents.publisher_id``, ``claims.origin_id``, ``appearances.source_id``, the JSON
   lists in ``appearances.via``, and so every view built on them;
 * a protected source's row keeps only the columns in ``PROTECTED_SOURCE_COLUMNS``
@@ -47,7 +48,7 @@ import tempfile
 
 import sqlite_utils
 
-from . import analysis
+from . import analysis, exposure
 from .database import BUSY_TIMEOUT_MS, DERIVED_SQL, REINDEX_AND_RECOUNT, DERIVED_VERSION, SCHEMA_SQL, connect, write_transaction
 
 PSEUDONYM_PREFIX = "protected-"
@@ -211,6 +212,12 @@ def publish(db_path, out_path) -> PublishReport:
     # (it checkpoints and removes the full database's -wal, which a read-only one cannot).
     full = connect(db_path)
     try:
+        # Withheld quotes must not be published in the analysts' own words either.
+        rendered = [found for found in exposure.find(full.conn) if not found.names_source]
+        if rendered:
+            raise PublishError(
+                f"{len(rendered)} text(s) render a protected source's quote near-verbatim; nothing was "
+                "written. Reword each in the seeds and rebuild:\n" + "\n".join(f"  {found}" for found in rendered))
         return _publish(full, db_path, out_path)
     finally:
         full.close()
@@ -290,7 +297,9 @@ def _write_public(db_path: pathlib.Path, path: pathlib.Path) -> PublishReport:
         if conn.execute("SELECT EXISTS (SELECT 1 FROM temp.pmap WHERE pseudonym IS NULL)").fetchone()[0]:
             raise _SnapshotChanged()
         pseudonyms = dict(conn.execute("SELECT source_id, pseudonym FROM temp.pmap"))
-        conn.create_function("tracker_public_group", 1, _group_mapper(pseudonyms), deterministic=True)
+        groups = conn.execute(
+            "SELECT id, group_id, independence_group, sensitivity = 'protected' FROM full.sources").fetchall()
+        conn.create_function("tracker_public_group", 1, _group_mapper(pseudonyms, groups), deterministic=True)
         key = secrets.token_bytes(32)
         conn.create_function("tracker_keyed", 1, _keyed(key), deterministic=True)
 
@@ -369,7 +378,9 @@ def _create_schema(conn):
                     f"{table}.{row[3]} refers to sources, but tracker/publish.py does not pseudonymise it: "
                     "add it to SOURCE_ID_COLUMNS"
                 )
-    left_empty = sorted(set(tables) - set(TABLES) - set(PUBLISHED_EMPTY) - {"sqlite_sequence"})
+    # full-text indexes (and their shadow tables) are made afresh from the public rows
+    made_afresh = {table for table in tables if re.fullmatch(r"\w+_fts(_\w+)?", table)}
+    left_empty = sorted(set(tables) - set(TABLES) - set(PUBLISHED_EMPTY) - made_afresh - {"sqlite_sequence"})
     return [sql for _, sql in indexes], left_empty
 
 
@@ -399,20 +410,29 @@ def _insert_sql(conn, table) -> str:
     )
 
 
-def _group_mapper(pseudonyms: dict):
-    """A function replacing every protected id inside a group name by its pseudonym.
+def _group_mapper(pseudonyms: dict, groups: list):
+    """A function giving the public name of an independence group (or group_id).
 
-    Longest ids first, in one pass, so that an id never matches inside a pseudonym or
-    inside a longer id.
+    Whole values only, never substrings (a public ``src-bob`` stays ``src-bob`` beside a
+    protected ``src-b``): a protected source's own id becomes its pseudonym, the channel
+    ``outlet:<protected outlet>`` becomes ``outlet:<its pseudonym>``, and a group named
+    in the seeds that only protected sources belong to (its name may say who they are)
+    becomes ``<the pseudonym of its first member>-group``. Every group that a public
+    source belongs to is kept exactly as it is.
+
+    ``groups``: (source id, group_id, independence_group, protected) of every source.
     """
-    if not pseudonyms:
-        return lambda value: value
-    pattern = re.compile("|".join(re.escape(i) for i in sorted(pseudonyms, key=lambda i: (-len(i), i))))
+    public = {value for _, group_id, group, protected in groups if not protected for value in (group_id, group)}
+    names = dict(pseudonyms)
+    names.update({f"outlet:{source_id}": f"outlet:{pseudonym}" for source_id, pseudonym in pseudonyms.items()})
+    for source_id, group_id, _, protected in sorted(groups):
+        if protected and group_id and group_id not in public and group_id not in names:
+            names[group_id] = f"{pseudonyms[source_id]}-group"
 
     def public_group(value):
-        if value is None:
-            return None
-        return pattern.sub(lambda match: pseudonyms[match.group(0)], value)
+        if value in public:
+            return value
+        return names.get(value, value)
 
     return public_group
 

@@ -1,0 +1,104 @@
+"""A protected source's words in the analysts' own prose (tracker/exposure.py): the build
+warns, publish refuses and writes nothing."""
+
+import copy
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import DOCUMENTS, ROOT, SHARED_SEEDS, needs_shared, write_seeds
+from tracker import exposure
+from tracker.build import build
+from tracker.cli import app
+
+runner = CliRunner()
+QUOTE = "rice prices at the Hyesan market doubled in the last two weeks"
+
+
+def run(*args):
+    result = runner.invoke(app, [str(a) for a in args])
+    assert "Traceback" not in result.output, result.output
+    return result.exit_code, " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("written, expected", [
+    (QUOTE, 100),
+    ("Rice prices at the Hyesan market tripled in the last two weeks.", 80),  # one word of eleven changed
+    ("An informant says rice prices at the Hyesan market doubled in the last two weeks.", 100),
+    ("Food became dearer in the north-east this month.", 0),
+])
+def test_similarity(written, expected):
+    score = exposure.similarity(QUOTE, written)
+    assert (score >= exposure.THRESHOLD) == (expected >= exposure.THRESHOLD), score
+    if expected == 100:
+        assert score == 100
+
+
+def test_short_common_phrases_never_count():
+    assert exposure.similarity("it is bad", "It is bad.") == 0
+    assert exposure.similarity("the situation is getting worse", "The situation is getting worse.") == 0
+
+
+def world(place):
+    """The fixture world with the protected Hyesan informant's quote rendered in ``place``."""
+    documents = copy.deepcopy(DOCUMENTS)
+    report = documents["dailynk-report"]
+    report["claims"][2]["quote"] = QUOTE  # market-crackdown, origin dnk-hyesan (protected)
+    rendering = "Rice prices at the Hyesan market tripled in the last two weeks."
+    if place == "claim text":
+        report["claims"][2]["text"] = rendering
+    elif place == "link note":
+        documents["wire-story"]["links"][0]["note"] = rendering
+    elif place == "document note":
+        report["notes"] = rendering
+    return documents
+
+
+@pytest.mark.parametrize("place, entry", [
+    ("claim text", "claims[2] (id market-crackdown): text"),
+    ("link note", "links[0]: note"),
+    ("document note", "document dailynk-report: notes"),
+])
+def test_a_near_verbatim_rendering_is_warned_about_and_blocks_publish(tmp_path, place, entry):
+    seeds = write_seeds(tmp_path / "seeds", documents=world(place))
+    db = tmp_path / "tracker.db"
+    code, message = run("build", seeds, "--db", db)
+    assert code == 0
+    assert "warning:" in message and entry in message and "protected source 'dnk-hyesan'" in message
+    assert "near-verbatim" in message
+
+    out = tmp_path / "public.db"
+    code, message = run("publish", "--db", db, "--out", out)
+    assert code == 1
+    assert not out.exists() and list(tmp_path.glob("public.db*")) == []
+    assert f"{place} of" in message and "'dnk-hyesan'" in message and "market-crackdown" in message
+    assert "similarity" in message
+
+
+def test_an_earlier_public_file_stays_as_it_was(tmp_path):
+    seeds = write_seeds(tmp_path / "seeds")
+    db, out = tmp_path / "tracker.db", tmp_path / "public.db"
+    build(seeds, db)
+    assert run("publish", "--db", db, "--out", out)[0] == 0
+    before = out.read_bytes()
+    build(write_seeds(seeds, documents=world("claim text")), db)
+    assert run("publish", "--db", db, "--out", out)[0] == 1
+    assert out.read_bytes() == before
+
+
+def test_a_text_naming_a_protected_source_is_warned_about(tmp_path):
+    documents = copy.deepcopy(DOCUMENTS)
+    documents["dailynk-report"]["claims"][1]["text"] = "The Hyesan Trader Informant heard of a villa."
+    seeds = write_seeds(tmp_path / "seeds", documents=documents)
+    code, message = run("build", seeds, "--db", tmp_path / "tracker.db")
+    assert code == 0 and "names protected source 'dnk-hyesan'" in message
+    # naming is a warning, not a reason to refuse
+    assert run("publish", "--db", tmp_path / "tracker.db", "--out", tmp_path / "public.db")[0] == 0
+
+
+@needs_shared
+def test_the_seed_corpus_builds_without_exposures_and_publishes(tmp_path):
+    db = tmp_path / "tracker.db"
+    code, message = run("build", ROOT / "seeds", "--db", db, "--texts", SHARED_SEEDS)
+    assert code == 0 and "near-verbatim" not in message
+    assert run("publish", "--db", db, "--out", tmp_path / "public.db")[0] == 0

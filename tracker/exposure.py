@@ -1,0 +1,128 @@
+"""Analysts' own words that give away a protected source (SPEC section 7).
+
+The public file withholds a protected source's quotes, but publishes claim texts, link
+notes and document notes as written. When one of those renders a protected quote
+near-verbatim, the informant's exact words (which can identify them) are published
+anyway. ``tracker build`` warns about each, and ``tracker publish`` refuses while any
+remains. Naming who the source is ("the elite member's ...") is worth a warning too.
+
+Where we look: the texts an analyst writes from the same document, i.e. the texts of the
+claims that appear in the document holding the quote, the claims linked to the quoted
+claim, the links recorded in that document or touching the claim, and the document's
+notes. That bounds the work to a few comparisons per quote at any size.
+
+The measure: both texts lower-cased with punctuation dropped; the shorter aligned within
+the longer (rapidfuzz ``partial_ratio``, a character-level similarity of the best
+matching window). A rendering is near-verbatim at 80 or more when the shorter side has at
+least 6 words: a one-word change of a ten-word quote scores about 85-95, while short
+common phrases ("the situation is bad") are never counted.
+"""
+
+import dataclasses
+import re
+
+from rapidfuzz import fuzz
+
+THRESHOLD = 80
+MIN_WORDS = 6
+
+_NOT_WORD = re.compile(r"[^\w]+")
+
+# Each protected quote with the texts written from the same material. ``place`` names
+# the text for a message: the claim, the link (document and position) or the document.
+# Columns exist under the same names in the full database and in the seed cache.
+CANDIDATES = """
+WITH protected AS (
+    SELECT a.document_id, a.claim_id, a.source_id, a.quote, s.name AS source_name
+    FROM appearances a JOIN sources s ON s.id = a.source_id
+    WHERE s.sensitivity = 'protected' AND a.quote IS NOT NULL
+),
+written AS (
+    -- claim texts: the claims of the quote's document, and the claims linked to it
+    SELECT p.document_id AS via_document, p.claim_id AS via_claim, 'claim text' AS kind,
+           c.id AS target, c.text AS written, NULL AS link_document, NULL AS link_position
+    FROM protected p
+    JOIN appearances o ON o.document_id = p.document_id
+    JOIN claims c ON c.id = o.claim_id
+    UNION
+    SELECT p.document_id, p.claim_id, 'claim text', c.id, c.text, NULL, NULL
+    FROM protected p
+    JOIN links l ON p.claim_id IN (l.from_claim_id, l.to_claim_id)
+    JOIN claims c ON c.id IN (l.from_claim_id, l.to_claim_id) AND c.id != p.claim_id
+    UNION
+    -- link notes: links recorded in the document, or touching the claim
+    SELECT p.document_id, p.claim_id, 'link note',
+           l.document_id || ' links[' || l.position || '] (' || l.from_claim_id || ' - ' || l.to_claim_id || ')',
+           l.note, l.document_id, l.position
+    FROM protected p
+    JOIN links l ON l.document_id = p.document_id OR p.claim_id IN (l.from_claim_id, l.to_claim_id)
+    WHERE l.note IS NOT NULL
+    UNION
+    SELECT p.document_id, p.claim_id, 'document note', d.id, d.notes, NULL, NULL
+    FROM protected p JOIN documents d ON d.id = p.document_id
+    WHERE d.notes IS NOT NULL
+)
+SELECT DISTINCT p.claim_id, p.source_id, p.source_name, p.quote, w.kind, w.target, w.written,
+       w.link_document, w.link_position
+FROM protected p
+JOIN written w ON w.via_document = p.document_id AND w.via_claim = p.claim_id
+"""
+
+
+@dataclasses.dataclass(frozen=True)
+class Exposure:
+    kind: str  # 'claim text', 'link note' or 'document note'
+    target: str  # the claim id, the link, or the document id
+    claim_id: str  # the claim the protected quote supports
+    source_id: str
+    similarity: int  # 0-100; 0 for a text that names the source
+    names_source: bool = False
+    link: tuple = None  # (document id, position) of a link note
+
+    def __str__(self):
+        if self.names_source:
+            return (f"{self.kind} of {self.target} names protected source {self.source_id!r} "
+                    f"(its quote on claim {self.claim_id})")
+        return (f"{self.kind} of {self.target} renders the quote of protected source {self.source_id!r} "
+                f"on claim {self.claim_id} near-verbatim (similarity {self.similarity}%)")
+
+
+def normalise(text: str) -> str:
+    return _NOT_WORD.sub(" ", text.lower()).strip()
+
+
+def similarity(quote: str, written: str) -> int:
+    """How near-verbatim ``written`` renders ``quote`` (0-100); 0 when too short to tell."""
+    quote, written = normalise(quote), normalise(written)
+    shorter, longer = sorted((quote, written), key=len)
+    if len(shorter.split()) < MIN_WORDS:
+        return 0
+    return round(fuzz.partial_ratio(shorter, longer))
+
+
+def names_source(source_name: str, written: str) -> bool:
+    """Whether ``written`` names the protected source: its name (without the outlet in
+    parentheses) of two words or more, as words of the text."""
+    name = normalise(re.sub(r"\([^)]*\)", " ", source_name))
+    return len(name.split()) >= 2 and f" {name} " in f" {normalise(written)} "
+
+
+def exposures(rows):
+    """The near-verbatim renderings and namings among CANDIDATES rows, worst first."""
+    found = {}
+    for claim_id, source_id, source_name, quote, kind, target, written, link_document, link_position in rows:
+        link = (link_document, link_position) if link_document is not None else None
+        score = similarity(quote, written)
+        if score >= THRESHOLD:
+            key = (kind, target, source_id, False)
+            if key not in found or found[key].similarity < score:
+                found[key] = Exposure(kind, target, claim_id, source_id, score, link=link)
+        elif names_source(source_name, written):
+            found.setdefault((kind, target, source_id, True),
+                             Exposure(kind, target, claim_id, source_id, 0, names_source=True, link=link))
+    return sorted(found.values(), key=lambda e: (e.names_source, -e.similarity, e.kind, e.target))
+
+
+def find(conn):
+    """Every exposure in a database (full or seed cache) with the CANDIDATES columns."""
+    return exposures(conn.execute(CANDIDATES))
