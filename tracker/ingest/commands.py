@@ -32,10 +32,13 @@ def ingest(
 ):
     """Take in documents: texts into --texts, one unread document file each into seeds/documents/.
 
-    Idempotent: an article already there (same text) is left alone, and one whose url is
-    there with another text is reported, never overwritten. Duplicates within the input
-    (exact or near-exact) are skipped and reported with the id of the first. Exit 1 when
-    any record was refused or conflicts with a document already there; 0 otherwise.
+    An article already there (same text) is left alone: ingesting again changes nothing.
+
+    One whose url is there with another text is reported, never overwritten.
+
+    Duplicates within the input (exact or near-exact) are reported with the id of the first.
+
+    Exit 1 when a record was refused or a text changed; 0 otherwise.
     """
     from rich.console import Console
     from rich.markup import escape
