@@ -402,9 +402,10 @@ async def test_datasette_serves_the_public_file(db_path, tmp_path):
     db.close()
     public = tmp_path / "public" / "tracker.db"  # stem 'tracker': metadata.yml applies
     publish(db_path, public)
-    metadata = yaml.safe_load((ROOT / "tracker" / "metadata.yml").read_text())
-    queries = metadata["databases"]["tracker"]["queries"]
-    metadata["databases"]["tracker"]["queries"] = {k: q for k, q in queries.items() if not q.get("write")}
+    from tracker.serve import load_metadata
+
+    # metadata.yml as served with --public: no writable queries, no team-only allow blocks
+    metadata = load_metadata(public=True)
     ds = Datasette([str(public)], metadata=metadata)
     names = pseudonyms(db_path)
 

@@ -60,7 +60,9 @@ CREATE TABLE IF NOT EXISTS claims (
     review_decision TEXT,             -- latest flag/accept/reject, or null
     review_state TEXT,               -- review_decision, with ' (stale)' when evidence moved on
     credibility_override INTEGER,
-    queue_reason TEXT                -- why it is in the review queue; null when it is not
+    queue_reason TEXT,               -- why it is in the review queue; null when it is not
+    queue_rank INTEGER,              -- order of work in the queue: 1 flagged ... 5 other (analysis.sql claim_queue)
+    queue_order TEXT                 -- the queue's sort key: rank, then newest first_seen, then id (analysis.py)
 );
 
 -- Keyed by (document, position in its claims list): the same seeds give the same keys,
@@ -167,6 +169,8 @@ CREATE INDEX IF NOT EXISTS claims_document ON claims(document_id);
 CREATE INDEX IF NOT EXISTS claims_first_seen ON claims(first_seen);
 CREATE INDEX IF NOT EXISTS claims_review_decision ON claims(review_decision);
 CREATE INDEX IF NOT EXISTS claims_queued ON claims(first_seen, id) WHERE queue_reason IS NOT NULL;
+-- The review queue's default order (metadata.yml sorts review_queue by queue_order).
+CREATE INDEX IF NOT EXISTS claims_queue_order ON claims(queue_order) WHERE queue_reason IS NOT NULL;
 CREATE INDEX IF NOT EXISTS documents_publisher ON documents(publisher_id);
 CREATE INDEX IF NOT EXISTS documents_published ON documents(published_from);
 CREATE INDEX IF NOT EXISTS sources_type ON sources(type);
