@@ -13,6 +13,12 @@ from tracker.build import build
 from tracker.ingest import plugin
 from tracker.publish import publish
 from tracker.serve import make_datasette
+from test_datasette import signed_in
+
+
+def team(db):
+    """Datasette on the full database, as a signed-in team member (the full file is theirs)."""
+    return signed_in(make_datasette(db))
 
 HOSTILE = "<script>alert('text')</script>"
 SECRET_PHRASE = "zanzibarquokka"  # a word only the texts hold: the byte scan looks for it
@@ -48,7 +54,7 @@ def built(tmp_path):
 
 
 async def test_unread_documents_newest_first_with_facets(built):
-    ds = make_datasette(built)
+    ds = team(built)
     response = await ds.client.get("/tracker/unread_documents.json?_shape=objects&_facet=publisher_id&_facet=month")
     assert response.status_code == 200
     data = response.json()
@@ -61,7 +67,7 @@ async def test_unread_documents_newest_first_with_facets(built):
 
 
 async def test_document_page_highlights_quotes_escaped(built):
-    ds = make_datasette(built)
+    ds = team(built)
     response = await ds.client.get("/tracker/documents/dailynk-report")
     assert response.status_code == 200
     html = response.text
@@ -100,7 +106,7 @@ async def test_a_huge_text_with_thousands_of_quotes_stays_bounded(tmp_path):
     seeds = write_seeds(tmp_path / "seeds", sources=SOURCES, documents=documents)
     db = tmp_path / "t.db"
     build(seeds, db, texts)
-    response = await make_datasette(db).client.get("/tracker/documents/big")
+    response = await team(db).client.get("/tracker/documents/big")
     assert response.status_code == 200
     html = response.text
     assert len(html) < 600_000
@@ -110,7 +116,7 @@ async def test_a_huge_text_with_thousands_of_quotes_stays_bounded(tmp_path):
 
 
 async def test_full_text_search_over_texts(built):
-    ds = make_datasette(built)
+    ds = team(built)
     rows = (await ds.client.get("/tracker/search_document_texts.json?search=Hyesan&_shape=objects")).json()["rows"]
     assert [r["document_id"] for r in rows] == ["dailynk-report"]
     assert "[[Hyesan]]" in rows[0]["passage"]
@@ -133,3 +139,11 @@ async def test_no_text_reaches_the_public_file(built, tmp_path):
     assert (await public.client.get("/tracker/search_document_texts")).status_code == 404
     page = await public.client.get("/tracker/documents/dailynk-report")
     assert page.status_code == 200 and "<mark" not in page.text and SECRET_PHRASE not in page.text
+
+
+@pytest.mark.parametrize("path", ["/tracker/documents/dailynk-report", "/tracker/unread_documents",
+                                  "/tracker/search_document_texts?search=Hyesan", "/tracker/document_texts"])
+async def test_texts_are_for_signed_in_team_members_only(built, path):
+    response = await make_datasette(built).client.get(path)
+    assert response.status_code == 403
+    assert SECRET_PHRASE not in response.text and "Hyesan" not in response.text

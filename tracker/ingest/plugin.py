@@ -129,9 +129,10 @@ def canned_queries(datasette, database, actor):
     return queries
 
 
-# Columns that name a document on pages Datasette does not link by foreign key (the view
-# and canned queries): each becomes a link to the document's page.
-DOCUMENT_COLUMNS = {"unread_documents": {"id"}, None: {"document_id"}}
+# Columns that name a document on pages Datasette does not link by foreign key: the
+# view's ids become links to the documents' pages (tracker/plugin/cells.py links the
+# document_id of canned queries).
+DOCUMENT_COLUMNS = {"unread_documents": {"id"}}
 
 
 @hookimpl
