@@ -405,15 +405,26 @@ async def test_renderer_on_the_full_database_redacts(world_db, extension):
     assert response.status_code == 400
 
 
+def team_cookie(ds):
+    """The full database is for signed-in team members."""
+    return {"ds_actor": ds.sign({"a": {"id": "alice", "reader": True}}, "actor")}
+
+
+async def test_the_renderer_is_for_the_team_on_the_full_database(world_db):
+    ds = make_datasette(world_db)
+    response = await ds.client.get("/tracker/claims/bridge-closed.claimreview")
+    assert response.status_code == 403 and "bridge" not in response.text
+
+
 async def test_renderer_output_matches_the_command(tmp_path, world_db):
     ds = make_datasette(world_db)
-    response = await ds.client.get("/tracker/claims/bridge-closed.provjson")
+    response = await ds.client.get("/tracker/claims/bridge-closed.provjson", cookies=team_cookie(ds))
     doc = ProvDocument.deserialize(content=response.text, format="json")
     names = pseudonyms(world_db)
     assert list(provenance.chains(doc).values()) == [[
         "source:" + names["relay-informant"], "source:" + names["dnk-hyesan"], "source:dailynk",
         "source:" + names["defector-kim"], "source:" + names["secret-outlet"]]]
-    response = await ds.client.get("/tracker/review_queue.claimreview")
+    response = await ds.client.get("/tracker/review_queue.claimreview", cookies=team_cookie(ds))
     graph = json.loads(response.text)["@graph"]
     queue = rows(world_db, "SELECT id FROM review_queue")
     assert sorted(n["url"].rsplit("/", 1)[1] for n in graph) == sorted(i for (i,) in queue)
@@ -436,7 +447,7 @@ async def test_renderer_on_the_public_file(tmp_path, world_db):
 
 async def test_claim_page_offers_its_exports(world_db):
     ds = make_datasette(world_db)
-    html = (await ds.client.get("/tracker/claims/villa-rumour")).text
+    html = (await ds.client.get("/tracker/claims/villa-rumour", cookies=team_cookie(ds))).text
     assert "Export this claim" in html
     for extension in EXTENSIONS.values():
         assert f'href="/tracker/claims/villa-rumour.{extension}"' in html
