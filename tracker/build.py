@@ -23,7 +23,7 @@ from .database import REINDEX_AND_RECOUNT, connect, suspended, write_transaction
 from .models import SOURCE_TYPE_MEANINGS
 from .seeds import SeedError
 
-SEED_TABLES = ("links", "appearances", "claims", "documents")
+SEED_TABLES = ("document_texts", "links", "appearances", "claims", "documents")
 
 # The seed files the database should now hold, with their content keys.
 CHANGED_FILES = """
@@ -66,6 +66,7 @@ SELECT DISTINCT a.source_id FROM temp.touched t CROSS JOIN appearances a ON a.cl
 """
 
 DELETE_CHANGED = {
+    "document_texts": "DELETE FROM document_texts WHERE document_id IN (SELECT id FROM temp.changed_documents)",
     "links": "DELETE FROM links WHERE document_id IN (SELECT id FROM temp.changed_documents)",
     "appearances": "DELETE FROM appearances WHERE document_id IN (SELECT id FROM temp.changed_documents)",
     "claims": "DELETE FROM claims WHERE document_id IN (SELECT id FROM temp.changed_documents)",
@@ -73,6 +74,13 @@ DELETE_CHANGED = {
 }
 
 INSERT_CHANGED = {
+    # ingest: the texts read to anchor quotes, for the team's full-text search
+    "document_texts": """
+        INSERT INTO document_texts (document_id, text)
+        SELECT document_id, text FROM cache.document_texts
+        WHERE seed_file IN (SELECT path FROM temp.changed_files)
+        ORDER BY seed_file
+    """,
     "documents": """
         INSERT INTO documents (id, title, publisher_id, authors, published, published_from, url, text_file,
                                sha256, notes, seed_file)
@@ -116,6 +124,8 @@ FROM cache.appearances a
 WHERE a.seed_file IN (SELECT path FROM temp.changed_files) AND a.draft
 ORDER BY a.seed_file, a.position
 """
+
+REINDEX_DOCUMENT_TEXTS = "INSERT INTO document_texts_fts (document_texts_fts) VALUES ('rebuild')"
 
 REPLACE_SOURCES = (
     "DELETE FROM sources",
@@ -315,6 +325,9 @@ def write(update, db_path, cache_path, sources_key, progress=lambda *args: None)
                 progress("indexing text and counting")
                 for statement in REINDEX_AND_RECOUNT:
                     conn.execute(statement)
+                # ingest: the texts' search index (not in REINDEX_AND_RECOUNT: publish,
+                # which also runs those, has no texts)
+                conn.execute(REINDEX_DOCUMENT_TEXTS)
 
             # No PRAGMA foreign_key_check here: the whole-tree checks already refuse every
             # name that does not exist, and a full check costs a scan of every table (18 s

@@ -56,7 +56,9 @@ PSEUDONYM_PREFIX = "protected-"
 # The tables published, in the order they are copied.
 TABLES = ("source_types", "sources", "documents", "claims", "appearances", "links", "review_events")
 # Tables of the full database that never reach the public file.
-NOT_PUBLISHED = ("source_pseudonyms", "seed_files")
+NOT_PUBLISHED = ("source_pseudonyms", "seed_files",
+                 # the documents' texts are the publishers' words: the team's only
+                 "document_texts", "document_texts_fts")
 # Published empty: working queues, and what is made afresh from the public rows.
 PUBLISHED_EMPTY = ("analysis_queue", "source_queue", "source_records", "facet_counts",
                    "draft_entries")  # drafts are for the team only (SPEC section 3)

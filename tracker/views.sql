@@ -153,3 +153,11 @@ SELECT d.document_id,
 FROM draft_entries d
 LEFT JOIN documents doc ON doc.id = d.document_id
 LEFT JOIN sources s ON s.id = d.source_id;
+
+-- Ingest (issue 10): documents nobody has recorded a claim from yet, newest first in
+-- metadata.yml. It names no column of document_texts, which the public file lacks.
+CREATE VIEW unread_documents AS
+SELECT d.id, d.title, d.publisher_id, d.published, substr(d.published_from, 1, 7) AS month, d.published_from,
+       d.url, d.text_file
+FROM documents d
+WHERE NOT EXISTS (SELECT 1 FROM appearances a WHERE a.document_id = d.id);
