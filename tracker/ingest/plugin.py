@@ -32,8 +32,9 @@ FROM document_texts WHERE document_id = :document_id
 
 # Verified quotes only: an unverified one has no offsets. Ordered as the text reads.
 QUOTES = """
-SELECT a.position, a.claim_id, c.text AS claim_text, a.source_id, a.stance, a.quote, a.quote_start, a.quote_end
-FROM appearances a LEFT JOIN claims c ON c.id = a.claim_id
+SELECT a.position, a.claim_id, c.text AS claim_text, a.source_id, s.name AS source_name, a.stance, a.quote,
+       a.quote_start, a.quote_end
+FROM appearances a LEFT JOIN claims c ON c.id = a.claim_id LEFT JOIN sources s ON s.id = a.source_id
 WHERE a.document_id = :document_id AND a.verified = 1 AND a.quote_start IS NOT NULL AND a.quote_start < :shown
 ORDER BY a.quote_start, a.quote_end, a.position
 LIMIT :limit
