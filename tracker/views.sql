@@ -133,3 +133,31 @@ CREATE VIEW orphaned_review_events AS
 SELECT e.*
 FROM review_events e
 WHERE NOT EXISTS (SELECT 1 FROM claims c WHERE c.id = e.claim_id);
+
+-- Draft entries waiting for an analyst to confirm (remove `draft: true`) or delete them.
+CREATE VIEW drafts AS
+SELECT d.document_id,
+       doc.title AS document_title,
+       d.position,
+       d.claim_id,
+       CASE d.is_ref WHEN 1 THEN 'ref' ELSE 'new claim' END AS entry,
+       d.claim_text,
+       d.source_id,
+       s.name AS source_name,
+       s.type AS source_type,
+       d.via,
+       d.quote,
+       d.quote_start,
+       d.quote_end,
+       d.verified
+FROM draft_entries d
+LEFT JOIN documents doc ON doc.id = d.document_id
+LEFT JOIN sources s ON s.id = d.source_id;
+
+-- Ingest (issue 10): documents nobody has recorded a claim from yet, newest first in
+-- metadata.yml. It names no column of document_texts, which the public file lacks.
+CREATE VIEW unread_documents AS
+SELECT d.id, d.title, d.publisher_id, d.published, substr(d.published_from, 1, 7) AS month, d.published_from,
+       d.url, d.text_file
+FROM documents d
+WHERE NOT EXISTS (SELECT 1 FROM appearances a WHERE a.document_id = d.id);
