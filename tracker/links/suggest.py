@@ -443,5 +443,15 @@ def refresh_after_build(conn, limit=5):
                  "OR other_claim_id NOT IN (SELECT id FROM claims)")
     unindex(conn, "SELECT claim_id FROM link_indexed EXCEPT SELECT id FROM claims")
     touched = [row[0] for row in conn.execute(
-        "SELECT claim_id FROM temp.touched WHERE claim_id IN (SELECT id FROM claims)")]
+        "SELECT claim_id FROM temp.touched WHERE claim_id IN (SELECT id FROM claims) LIMIT ?",
+        [REFRESH_IN_BUILD_MAX + 1])]
+    if len(touched) > REFRESH_IN_BUILD_MAX:
+        # A rewrite of (nearly) everything: recomputing every claim's suggestions costs
+        # tens of minutes at 100,000 claims, too much inside a build. The suggestions of
+        # removed claims are gone; the rest wait for the next `tracker suggest-links`.
+        return 0
     return refresh(conn, touched, limit) if touched else 0
+
+
+# At ~20 ms a claim, about 40 s: the most a build spends on suggestions.
+REFRESH_IN_BUILD_MAX = 2000
