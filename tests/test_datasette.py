@@ -209,7 +209,8 @@ async def test_a_json_client_may_send_null_note_and_credibility(ds, db_path):
     assert (event["actor"], event["note"], event["credibility"]) == ("alice", None, None)
 
 
-async def test_a_much_repeated_claim_keeps_a_bounded_page(tmp_path):
+def much_repeated(tmp_path):
+    """A signed-in Datasette on the fixture world with kim-plan-failed repeated by 130 more documents."""
     from conftest import DOCUMENTS, write_seeds
     from tracker.build import build
 
@@ -221,7 +222,11 @@ async def test_a_much_repeated_claim_keeps_a_bounded_page(tmp_path):
         }
     path = tmp_path / "t.db"
     build(write_seeds(tmp_path / "seeds", documents=documents), path)
-    ds = signed_in(make_datasette(path))
+    return signed_in(make_datasette(path))
+
+
+async def test_a_much_repeated_claim_keeps_a_bounded_page(tmp_path):
+    ds = much_repeated(tmp_path)
     html = (await ds.client.get("/tracker/claims/kim-plan-failed")).text
     assert "Provenance: 132 appearances" in html
     assert html.count('<td data-label="published">') == 100
@@ -275,18 +280,7 @@ def test_the_trail_diagram_stays_readable_for_many_origins():
 
 
 async def test_a_much_repeated_chain_is_drawn_once_with_its_count(tmp_path):
-    from conftest import DOCUMENTS, write_seeds
-    from tracker.build import build
-
-    documents = dict(DOCUMENTS)
-    for n in range(130):
-        documents[f"repeat-{n:03d}"] = {
-            "id": f"repeat-{n:03d}", "title": f"Repeat {n}", "publisher": "wire", "published": "2022",
-            "claims": [{"ref": "kim-plan-failed", "source": "kcna", "quote": f"again {n}"}],
-        }
-    path = tmp_path / "t.db"
-    build(write_seeds(tmp_path / "seeds", documents=documents), path)
-    ds = signed_in(make_datasette(path))
+    ds = much_repeated(tmp_path)
     html = (await ds.client.get("/tracker/claims/kim-plan-failed")).text
     start = html.index('<svg xmlns="http://www.w3.org/2000/svg" class="trail-diagram"')
     svg = html[start:html.index("</svg>", start)]

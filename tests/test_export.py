@@ -24,7 +24,7 @@ from tracker.publish import publish
 from tracker.serve import make_datasette
 
 from conftest import SHARED_SEEDS, ROOT
-from test_publish import extended_world, found_in, secrets_of
+from test_publish import extended_world, found_in, pseudonyms, secrets_of
 
 FORMATS = ("claimreview", "prov-json", "prov-o", "csv")
 SDO = "http://schema.org/"
@@ -66,10 +66,6 @@ def assert_absent(files: dict, strings):
             for needle in {text, text.lower(), json.dumps(text)[1:-1], json.dumps(text, ensure_ascii=False)[1:-1]}:
                 for encoding in ("utf-8", "utf-16-le"):
                     assert not found_in(data, needle, encoding), f"{needle!r} found in {name}"
-
-
-def pseudonyms(full_path):
-    return dict(rows(full_path, "SELECT source_id, pseudonym FROM source_pseudonyms"))
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import urllib.request
 import pytest
 
 from conftest import SOURCES, write_seeds
-from test_browser import CHROMIUM, CHROMIUM_ARGS, free_port
+from test_browser import CHROMIUM, CHROMIUM_ARGS, free_port, stop_server
 from test_ingest_datasette import HOSTILE, TEXT, documents_with_texts
 from tracker.build import build
 
@@ -63,13 +63,7 @@ def server(tmp_path_factory):
                 time.sleep(0.1)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-        log.close()
+        stop_server(proc, log)
 
 
 @pytest.fixture(scope="module")
