@@ -220,10 +220,11 @@ def check(seeds_dir, texts_dir=None, cache_path=None, progress=lambda *args: Non
     update = cache.update(seeds_dir, cache_path, texts_dir, progress)
     problems = list(update.problems)
     if (seeds_dir / cache.SOURCES_FILE).exists():
-        progress("checking the whole tree")
+        progress("checking what changed against the whole tree")
         conn = cache.open_cache(cache_path)
         try:
-            found, warnings = checks.whole_tree(conn, seeds_dir, update)
+            sources_key = cache.sha256_of(seeds_dir / cache.SOURCES_FILE)
+            found, warnings = checks.whole_tree(conn, seeds_dir, update, sources_key)
         finally:
             conn.close()
         problems += found
@@ -304,6 +305,8 @@ def write(update, db_path, cache_path, sources_key, progress=lambda *args: None)
             # name that does not exist, and a full check costs a scan of every table (18 s
             # at a million claims). The tests run it after every kind of build.
             rewritten = conn.execute("SELECT count(*) FROM temp.changed_documents").fetchone()[0]
+            progress("keeping the warnings")
+            write_warnings(conn, update.warnings)
         counts = {table: db[table].count for table in ("sources", "documents", "claims", "appearances", "links")}
     finally:
         db.close()
@@ -332,8 +335,20 @@ def write_rows(conn, everything):
         conn.execute(INSERT_CHANGED[table])
     conn.execute(TOUCHED_CLAIMS)
     conn.execute(SOURCES_OF_TOUCHED)
-    conn.execute("DELETE FROM seed_files")
-    conn.execute("INSERT INTO seed_files (path, content_key) SELECT path, content_key FROM temp.current_files")
+    conn.execute("DELETE FROM seed_files WHERE path IN (SELECT path FROM temp.changed_files)")
+    conn.execute("""INSERT INTO seed_files (path, content_key) SELECT path, content_key FROM temp.current_files
+                    WHERE path IN (SELECT path FROM temp.changed_files)""")
+
+
+# The build's warnings, for the team to browse (tracker check --warnings lists them too).
+WRITE_WARNINGS = "INSERT INTO warnings (kind, file, line, entry, field, message) VALUES (?, ?, ?, ?, ?, ?)"
+
+
+def write_warnings(conn, warnings):
+    """Replace the warnings table with this build's warnings (a few thousand rows at most)."""
+    conn.execute("DELETE FROM warnings")
+    conn.executemany(WRITE_WARNINGS, [(cache.warning_kind(w), w.file, w.line, w.entry, w.field, w.message)
+                                      for w in warnings])
 
 
 def write_reviews(conn, reviews) -> int:

@@ -56,7 +56,7 @@ PSEUDONYM_PREFIX = "protected-"
 # The tables published, in the order they are copied.
 TABLES = ("source_types", "sources", "documents", "claims", "appearances", "links", "review_events")
 # Tables of the full database that never reach the public file.
-NOT_PUBLISHED = ("source_pseudonyms", "seed_files")
+NOT_PUBLISHED = ("source_pseudonyms", "seed_files", "warnings")  # warnings quote protected texts
 # Published empty: working queues, and what is made afresh from the public rows.
 PUBLISHED_EMPTY = ("analysis_queue", "source_queue", "source_records", "facet_counts")
 
