@@ -2,11 +2,12 @@
 
 1. The seed cache (``cache.py``) parses the files that changed since it last saw them;
    ``checks.py`` checks the whole tree in SQL. Any problem: SeedError, nothing written.
-2. One write transaction replaces the rows of the documents whose files changed since
-   this database was built (all of them on a first build, or when sources.yml
-   changed), recomputes the evidence fingerprints of the claims they touch, adds the
-   events of reviews.yml it lacks, and refreshes status and rating of every claim
-   touched and of its neighbours. Readers see the old state until it commits.
+2. One write transaction, in this order: it replaces the rows of the documents whose
+   files changed since this database was built (all of them on a first build, or when
+   sources.yml changed), recomputes the evidence fingerprints of the claims they touch,
+   adds the events of reviews.yml it lacks, runs one analysis pass (analysis.py) over
+   every claim touched and its neighbours, and then counts the sources' track records.
+   Readers see the old state until it commits.
 
 ``review_events`` is never rewritten: events already in the database are kept.
 """
@@ -355,6 +356,8 @@ def write_reviews(conn, reviews) -> int:
     """Add the events of reviews.yml the database lacks; queue the claims they touch."""
     conn.executemany(STAGE_REVIEW, [review_row(review) for _, review in reviews])
     conn.execute(NEW_REVIEWS)
+    if not conn.execute("SELECT 1 FROM temp.staged_reviews").fetchone():
+        return 0  # every event is in the database already
     conn.execute(REVIEWED_CLAIMS)
     with suspended(conn, "trigger", names=REVIEW_TRIGGERS_BUILD_HANDLES):
         return conn.execute(INSERT_REVIEWS).rowcount
