@@ -57,6 +57,8 @@ CREATE INDEX IF NOT EXISTS claims_id ON claims(id);
 CREATE INDEX IF NOT EXISTS appearances_file ON appearances(seed_file);
 CREATE INDEX IF NOT EXISTS appearances_claim ON appearances(claim_id);
 CREATE INDEX IF NOT EXISTS links_file ON links(seed_file);
+CREATE INDEX IF NOT EXISTS appearances_document ON appearances(document_id);
+CREATE INDEX IF NOT EXISTS links_document ON links(document_id);
 CREATE INDEX IF NOT EXISTS links_from ON links(from_claim_id);
 CREATE INDEX IF NOT EXISTS links_to ON links(to_claim_id);
 """ + """
