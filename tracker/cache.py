@@ -127,6 +127,7 @@ class CacheUpdate:
     already_reported: set  # ids of entries that failed on their own
     parsed: int  # document files parsed this time (the rest came from the cache)
     sources_unreadable: bool = False  # sources.yml could not be read at all
+    pending_exposures: object = None  # checks.PendingExposures while they are computed beside the write
 
 
 @contextlib.contextmanager

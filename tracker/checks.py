@@ -163,7 +163,7 @@ def mark_checked(conn, sources_key):
         conn.execute("INSERT OR REPLACE INTO checked (key, value) VALUES ('sources', ?)", [sources_key])
 
 
-def whole_tree(conn, seeds_dir, update, sources_key=None):
+def whole_tree(conn, seeds_dir, update, sources_key=None, defer_exposures=False):
     """Every cross-file problem (SQL over the cache, plus sources and reviews, which are
     small), and the warnings that need the whole tree: (problems, warnings).
 
@@ -210,7 +210,12 @@ def whole_tree(conn, seeds_dir, update, sources_key=None):
                     reviews_file, f"claim {review.claim!r} is no longer in the seeds: its review events are kept "
                     "as orphaned (view orphaned_review_events)", line=line_of(reviews_path, (index, "claim")),
                     entry=f"reviews[{index}] (claim {review.claim})", field="claim", kind="orphaned review"))
-    warnings += stored_exposure_warnings(conn, seeds_dir, full)
+    if defer_exposures and not problems:
+        # the build writes the database meanwhile, and keeps them when it is done
+        update.pending_exposures = PendingExposures(conn, seeds_dir, full, sources_key)
+        return problems, warnings
+    if not problems:
+        warnings += stored_exposure_warnings(conn, seeds_dir, full)
     if sources_key is not None and not problems:
         mark_checked(conn, sources_key)
     return problems, warnings
@@ -256,44 +261,73 @@ FROM exposure_warnings
 EXPOSURE_FIELDS = {"claim text": "text", "link note": "note", "document note": "notes"}
 
 
-def update_exposures(conn, full):
-    """Recompute the exposure warnings kept in the cache for the claims a change can reach
-    (all of them when ``full``), one claim's protected quotes at a time."""
+def compute_exposures(cache_path, seeds_dir, full):
+    """The exposure warnings brought up to date, read-only (it may run beside the write of
+    the database, on a connection of its own): (claims recomputed, or None for all; their
+    new rows for exposure_warnings; the tree's warnings, old and new merged)."""
     from . import exposure  # rapidfuzz: only when something is to be compared
+    from .cache import open_cache
 
-    query = exposure.CANDIDATES
-    with write_transaction(conn):
+    conn = open_cache(cache_path)
+    try:
+        query, scope = exposure.CANDIDATES, None
+        kept = STORED_EXPOSURES
         if not full and PROTECTED_QUOTES in query:
             conn.execute("CREATE TEMP TABLE IF NOT EXISTS exposure_scope (claim_id TEXT PRIMARY KEY)")
             conn.execute("DELETE FROM temp.exposure_scope")
             conn.execute(EXPOSURE_SCOPE)
-            conn.execute("DELETE FROM exposure_warnings WHERE claim_id IN (SELECT claim_id FROM temp.exposure_scope)")
+            scope = [row[0] for row in conn.execute("SELECT claim_id FROM temp.exposure_scope")]
             query = query.replace(PROTECTED_QUOTES, PROTECTED_QUOTES + IN_SCOPE)
-        else:
-            conn.execute("DELETE FROM exposure_warnings")
+            kept += " WHERE claim_id NOT IN (SELECT claim_id FROM temp.exposure_scope)"
         by_claim = {}
         for row in conn.execute(query):
             by_claim.setdefault(row[0], []).append(row)
-        stored = []
-        for claim_id, rows in by_claim.items():
-            for found in exposure.exposures(rows):
+        rows = []
+        for claim_id, candidates in by_claim.items():
+            for found in exposure.exposures(candidates):
                 params = found.link if found.kind == "link note" else (found.target,)
                 seed_file, loc, entry = conn.execute(EXPOSED_PLACES[found.kind], params).fetchone()
                 advice = ("reword it, or 'tracker publish' refuses to publish the quote" if not found.names_source
                           else "say less about who the source is")
-                stored.append((claim_id, found.kind, found.target, found.source_id, int(found.names_source),
-                               found.similarity, seed_file, loc, entry, EXPOSURE_FIELDS[found.kind],
-                               f"{found}: {advice}"))
-        conn.executemany(STORE_EXPOSURE, stored)
+                rows.append((claim_id, found.kind, found.target, found.source_id, int(found.names_source),
+                             found.similarity, seed_file, loc, entry, EXPOSURE_FIELDS[found.kind],
+                             f"{found}: {advice}"))
+        old = conn.execute(kept).fetchall() if scope is not None else []
+        return scope, rows, merged_exposures(old + rows, seeds_dir)
+    finally:
+        conn.close()
+
+
+def store_exposures(conn, scope, rows):
+    """Keep the recomputed exposure rows in the cache (``scope``: the claims recomputed)."""
+    with write_transaction(conn):
+        if scope is None:
+            conn.execute("DELETE FROM exposure_warnings")
+        else:
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS exposure_scope (claim_id TEXT PRIMARY KEY)")
+            conn.execute("DELETE FROM temp.exposure_scope")
+            conn.executemany("INSERT INTO temp.exposure_scope VALUES (?)", [(c,) for c in scope])
+            conn.execute("DELETE FROM exposure_warnings WHERE claim_id IN (SELECT claim_id FROM temp.exposure_scope)")
+        conn.executemany(STORE_EXPOSURE, rows)
+
+
+def cache_file(conn) -> str:
+    return next(row[2] for row in conn.execute("PRAGMA database_list") if row[1] == "main")
 
 
 def stored_exposure_warnings(conn, seeds_dir, full):
-    """The exposure warnings of the tree, brought up to date (see update_exposures): one
-    per written text and protected source, the nearest rendering first. No file is read:
-    a warning's line is looked up only when it is shown (``with_line``)."""
-    update_exposures(conn, full)
+    """The exposure warnings of the tree, brought up to date and kept (see
+    compute_exposures): one per written text and protected source, the nearest rendering
+    first. No seed file is read: a warning's line is looked up only when it is shown
+    (``with_line``)."""
+    scope, rows, warnings = compute_exposures(cache_file(conn), seeds_dir, full)
+    store_exposures(conn, scope, rows)
+    return warnings
+
+
+def merged_exposures(rows, seeds_dir):
     best = {}
-    for row in conn.execute(STORED_EXPOSURES):
+    for row in rows:
         claim_id, kind, target, source_id, names, similarity = row[:6]
         key = (kind, target, source_id, names)
         if key not in best or (-similarity, claim_id) < (-best[key][5], best[key][0]):
@@ -305,6 +339,29 @@ def stored_exposure_warnings(conn, seeds_dir, full):
                                      "protected source named" if row[4] else "protected quote exposed",
                                      tuple(json.loads(loc))))
     return warnings
+
+
+class PendingExposures:
+    """The exposure warnings, computed on a thread of their own while the build writes the
+    database (SQLite lets the GIL go while a statement runs, so the two overlap on two
+    cores); ``warnings()`` waits for them, ``finish()`` keeps them in the cache and marks
+    the tree checked once the database has them."""
+
+    def __init__(self, conn, seeds_dir, full, sources_key):
+        import concurrent.futures
+
+        self.sources_key = sources_key
+        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+        self.future = self.pool.submit(compute_exposures, cache_file(conn), seeds_dir, full)
+
+    def warnings(self):
+        return self.future.result()[2]
+
+    def finish(self, conn):
+        scope, rows, _ = self.future.result()
+        self.pool.shutdown()
+        store_exposures(conn, scope, rows)
+        mark_checked(conn, self.sources_key)
 
 
 def with_line(warning):
