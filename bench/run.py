@@ -706,10 +706,12 @@ def run_size(size: int, work: pathlib.Path, args, out: dict) -> dict:
         else:
             saved = json.loads((tree / TITLE_BACKUP).read_text(encoding="utf-8"))
             restore_title(tree)
-            want = next(line for line in saved["text"].split("\n") if line.startswith("title:"))[6:].strip()
+            import yaml
+
+            want = yaml.load(saved["text"], Loader=yaml.CSafeLoader)["title"]
         run = step_build(tree, db, logs, "title_rebuild", build_timeout)
         got = document_title(db, out["title_edit"]["file"])
-        if got != want.strip("'\""):
+        if got != want:
             raise RuntimeError(f"the rebuild did not pick up the title ({got!r}, not {want!r})")
         runs.append(run)
         log(f"  {out['title_edit']['file']}: title {want!r}: {run['wall_s']} s wall")
