@@ -6,6 +6,7 @@ unknown (so that an entry that already failed on its own is not reported twice).
 """
 
 import dataclasses
+import itertools
 import json
 import pathlib
 
@@ -279,12 +280,12 @@ def compute_exposures(cache_path, seeds_dir, full):
             scope = [row[0] for row in conn.execute("SELECT claim_id FROM temp.exposure_scope")]
             query = query.replace(PROTECTED_QUOTES, PROTECTED_QUOTES + IN_SCOPE)
             kept += " WHERE claim_id NOT IN (SELECT claim_id FROM temp.exposure_scope)"
-        by_claim = {}
-        for row in conn.execute(query):
-            by_claim.setdefault(row[0], []).append(row)
+        # one claim's candidates at a time, in claim order (SQLite sorts on disk): the
+        # whole tree's candidates (two million rows at a million claims) never sit in memory
         rows = []
-        for claim_id, candidates in by_claim.items():
-            for found in exposure.exposures(candidates):
+        for claim_id, group in itertools.groupby(conn.execute(query.rstrip() + "\nORDER BY 1"),
+                                                 key=lambda row: row[0]):
+            for found in exposure.exposures(list(group)):
                 params = found.link if found.kind == "link note" else (found.target,)
                 seed_file, loc, entry = conn.execute(EXPOSED_PLACES[found.kind], params).fetchone()
                 advice = ("reword it, or 'tracker publish' refuses to publish the quote" if not found.names_source
