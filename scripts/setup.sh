@@ -10,7 +10,13 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=".venv/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)${extras:+-$extras}"
 if [ ! -f "$stamp" ]; then
-  .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".${extras:+[$extras]}"
+  echo "Installing the tracker and its dependencies into .venv (first run, or pyproject.toml changed)..." >&2
+  # pip's and setuptools' chatter goes to a log, shown only when something fails
+  if ! { .venv/bin/python -m pip install --quiet --upgrade pip \
+         && .venv/bin/python -m pip install --quiet -e ".${extras:+[$extras]}"; } > .venv/install.log 2>&1; then
+    cat .venv/install.log >&2
+    echo "error: installing into .venv failed (the log is above, and in .venv/install.log)" >&2
+    exit 1
+  fi
   touch "$stamp"
 fi

@@ -1,14 +1,38 @@
-"""The Datasette publication, through Datasette(...).client on a real database."""
+"""The Datasette publication, through Datasette(...).client on a real database.
+
+The full database is for signed-in team members: these tests read it as a reader (the
+`ds` fixture's client signs every request in); tests/test_access.py covers who may read.
+"""
 
 import pytest
 import yaml
 
 from tracker.serve import METADATA, load_metadata, make_datasette
 
+READER = {"id": "carol", "reader": True}
+
+
+class SignedIn:
+    """ds.client, with a reader's cookie on every request (or another actor's)."""
+
+    def __init__(self, client, cookie):
+        self._client, self._cookie = client, cookie
+
+    async def get(self, path, cookies=None, **kwargs):
+        return await self._client.get(path, cookies={"ds_actor": self._cookie, **(cookies or {})}, **kwargs)
+
+    async def post(self, path, cookies=None, **kwargs):
+        return await self._client.post(path, cookies={"ds_actor": self._cookie, **(cookies or {})}, **kwargs)
+
+
+def signed_in(datasette, actor=READER):
+    datasette.client = SignedIn(datasette.client, datasette.sign({"a": actor}, "actor"))
+    return datasette
+
 
 @pytest.fixture
 def ds(db_path):
-    return make_datasette(db_path)
+    return signed_in(make_datasette(db_path))
 
 
 async def get_json(ds, path):
@@ -22,7 +46,8 @@ async def test_review_queue_page_lists_what_is_not_corroborated(ds):
     assert {r["id"]: r["status"] for r in rows} == {
         "villa-rumour": "uncorroborated", "kim-plan-failed": "circular", "sanctions-biting": "contested"}
     html = (await ds.client.get("/tracker/review_queue")).text
-    assert "uncorroborated: rests on a single appearance" in html
+    # what the status does not say: who the one origin is, where it appeared
+    assert "only Hyesan Trader Informant in Daily NK; needs a second, independent origin" in html
 
 
 async def test_queue_facets_and_search(ds):
@@ -60,15 +85,16 @@ async def test_claim_row_page_shows_provenance(ds):
     html = response.text
     assert "Provenance: 2 appearances" in html
     assert "Rodong Sinmun" in html and "Party congress opens" in html and "dprk-state-media" in html
-    assert "Log in as a reviewer" in html
-    assert 'class="review-form"' not in html  # anonymous visitors get no forms
+    assert "Sign in as a reviewer" not in html  # a reader is signed in already
+    assert 'class="review-form"' not in html  # readers get no forms
 
 
 async def test_claim_row_page_offers_forms_to_reviewers(ds):
     cookie = ds.sign({"a": {"id": "alice", "reviewer": True}}, "actor")
     html = (await ds.client.get("/tracker/claims/villa-rumour", cookies={"ds_actor": cookie})).text
+    assert 'action="/-/review"' in html
     for action in ("flag", "accept", "reject", "note"):
-        assert f'action="/tracker/{action}_claim"' in html
+        assert f'name="action" value="{action}"' in html
 
 
 async def test_canned_query_with_a_parameter(ds):
@@ -76,10 +102,11 @@ async def test_canned_query_with_a_parameter(ds):
     assert [(r["entry"], r["relation"]) for r in rows] == [("appearance", "asserts"), ("link", "corroborates")]
     assert rows[1]["other_claim_id"] == "market-crackdown" and rows[1]["note"] == "Same squeeze, two channels."
     rows = await get_json(ds, "/tracker/circular_reporting.json?_shape=array")
-    assert [(r["claim_id"], r["single_origin_group"]) for r in rows] == [("kim-plan-failed", "dprk-state-media")]
-    assert set(rows[0]["documents"].split(",")) == {"kcna-congress", "wire-story"}
+    assert [(r["claim_id"], r["single_origin_group"], r["outlets"], r["documents"]) for r in rows] == [
+        ("kim-plan-failed", "dprk-state-media", 2, 2)]
+    assert rows[0]["outlets_repeating_it"] == "Korean Central News Agency, A Wire"
     rows = await get_json(ds, "/tracker/claims_by_source_type.json?source_type=informant&_shape=array")
-    assert {r["id"] for r in rows} == {"hardship-provinces", "villa-rumour", "market-crackdown"}
+    assert {r["claim_id"] for r in rows} == {"hardship-provinces", "villa-rumour", "market-crackdown"}
     rows = await get_json(ds, "/tracker/source_record.json?source_id=nis&_shape=array")
     assert [(r["claim_id"], r["stance"]) for r in rows] == [("sanctions-biting", "denies")]
 
@@ -107,6 +134,7 @@ def test_every_writable_query_admits_only_reviewers():
 
 async def test_public_serving_is_read_only(db_path):
     ds = make_datasette(db_path, public=True)
+    assert (await ds.client.get("/tracker/claims")).status_code == 200  # anonymous visitors read it
     assert (await ds.client.get("/tracker/flag_claim")).status_code == 404
     cookie = ds.sign({"a": {"id": "alice", "reviewer": True}}, "actor")
     response = await ds.client.post("/tracker/flag_claim", json={"claim_id": "villa-rumour"},
@@ -137,7 +165,7 @@ async def test_unfiltered_counts_come_from_facet_counts_and_match_the_rows(db_pa
     total = db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
     db.close()
 
-    ds = make_datasette(db_path)
+    ds = signed_in(make_datasette(db_path))
     query = "&".join(f"_facet={f}" for f in facets)
     data = await get_json(ds, f"/tracker/{table}.json?{query}")
     assert data["filtered_table_rows_count"] == total
@@ -158,9 +186,11 @@ async def test_unfiltered_counts_come_from_facet_counts_and_match_the_rows(db_pa
 
 async def test_queue_and_trail_link_to_claim_pages(ds):
     html = (await ds.client.get("/tracker/review_queue")).text
-    assert '<a href="/tracker/claims/villa-rumour">villa-rumour</a>' in html
+    assert '<a href="/tracker/claims/villa-rumour">Kim is building a villa at Mt. Myohyang.</a>' in html
     html = (await ds.client.get("/tracker/claim_trail?claim_id=rations-cut")).text
     assert '<a href="/tracker/claims/market-crackdown">market-crackdown</a>' in html
+    assert '<a href="/tracker/documents/wire-story">wire-story</a>' in html
+    assert '<a href="/tracker/sources/wire">wire</a>' in html
 
 
 async def test_a_json_client_may_send_null_note_and_credibility(ds, db_path):
@@ -168,6 +198,7 @@ async def test_a_json_client_may_send_null_note_and_credibility(ds, db_path):
 
     cookie = ds.sign({"a": {"id": "alice", "reviewer": True}}, "actor")
     page = await ds.client.get("/tracker/flag_claim", cookies={"ds_actor": cookie})
+    assert page.status_code == 200
     token = page.cookies.get("ds_csrftoken")
     response = await ds.client.post(
         "/tracker/flag_claim", json={"claim_id": "villa-rumour", "note": None, "credibility": None},
@@ -190,8 +221,75 @@ async def test_a_much_repeated_claim_keeps_a_bounded_page(tmp_path):
         }
     path = tmp_path / "t.db"
     build(write_seeds(tmp_path / "seeds", documents=documents), path)
-    ds = make_datasette(path)
+    ds = signed_in(make_datasette(path))
     html = (await ds.client.get("/tracker/claims/kim-plan-failed")).text
     assert "Provenance: 132 appearances" in html
     assert html.count('<td data-label="published">') == 100
     assert 'href="/tracker/claim_provenance?claim_id=kim-plan-failed">All 132 appearances</a>' in html
+
+
+async def test_canned_queries_read_like_pages(ds):
+    html = (await ds.client.get("/tracker/source_record")).text
+    # what it answers before any SQL; the SQL folded away
+    assert html.index("Every claim the chosen source originated") < html.index("<details class=\"sql-folded\">")
+    assert html.index("<details class=\"sql-folded\">") < html.index("FROM appearances a")
+    # the source chosen from the set of sources, by name
+    assert '<select id="qp1" name="source_id">' in html
+    assert '<option value="kcna">Korean Central News Agency (state_media)</option>' in html
+    html = (await ds.client.get("/tracker/claims_by_source_type")).text
+    assert '<option value="informant">informant: ' in html
+    html = (await ds.client.get("/tracker/claim_trail")).text
+    assert 'list="choices-claim_id"' in html and '<option value="villa-rumour">' in html
+    # dates as recorded (wire-story is dated 2021, not 2021-01-01), relays by name, no JSON
+    rows = await get_json(ds, "/tracker/claim_trail.json?claim_id=kim-plan-failed&_shape=array")
+    assert [r["published"] for r in rows] == ["2021", "2021-01"]  # as recorded; a year before its months
+    assert "sort_date" not in rows[0]
+    assert [r["via"] for r in rows] == ["Korean Central News Agency", None]
+    rows = await get_json(ds, "/tracker/source_record.json?source_id=rodong&_shape=array")
+    assert rows[0]["via"] == "Korean Central News Agency"
+
+
+async def test_internal_views_and_memory_are_hidden(ds):
+    html = (await ds.client.get("/")).text
+    assert "_memory" not in html and 'class="big-button queue-link" href="/tracker/review_queue"' in html
+    html = (await ds.client.get("/tracker")).text
+    pages = html[html.index('<h2 id="pages">'):html.index('<h2 id="queries">')]
+    assert "review_queue" in pages and "claims" in pages
+    for internal in ("claim_count_changes", "analysis_queue", "claim_status", "facet_counts", "seed_files"):
+        assert internal not in pages
+
+
+def test_the_trail_diagram_stays_readable_for_many_origins():
+    from tracker.plugin import diagram
+
+    names = {f"src-{n}": {"name": f"Source <{n}>", "type": "informant", "independence_group": f"g{n % 3}"}
+             for n in range(40)}
+    names["pub"] = {"name": "The Publisher", "type": "news_outlet", "independence_group": "pub"}
+    chains = [{"source_id": f"src-{n}", "via": [], "publisher_id": "pub", "stance": "asserts", "appearances": 5}
+              for n in range(40)]
+    svg = str(diagram.draw(chains, names, {"g0": "#fff", "g1": "#eee", "g2": "#ddd"}, []))
+    assert svg.count('class="node" data-source="src-') == diagram.COLUMN_LIMIT
+    assert f"+{40 - diagram.COLUMN_LIMIT} more" in svg
+    assert "Source &lt;1&gt;" in svg and "<1>" not in svg  # names are text, escaped
+    assert svg.count('data-source="pub"') == 1  # the publisher drawn once
+
+
+async def test_a_much_repeated_chain_is_drawn_once_with_its_count(tmp_path):
+    from conftest import DOCUMENTS, write_seeds
+    from tracker.build import build
+
+    documents = dict(DOCUMENTS)
+    for n in range(130):
+        documents[f"repeat-{n:03d}"] = {
+            "id": f"repeat-{n:03d}", "title": f"Repeat {n}", "publisher": "wire", "published": "2022",
+            "claims": [{"ref": "kim-plan-failed", "source": "kcna", "quote": f"again {n}"}],
+        }
+    path = tmp_path / "t.db"
+    build(write_seeds(tmp_path / "seeds", documents=documents), path)
+    ds = signed_in(make_datasette(path))
+    html = (await ds.client.get("/tracker/claims/kim-plan-failed")).text
+    start = html.index('<svg xmlns="http://www.w3.org/2000/svg" class="trail-diagram"')
+    svg = html[start:html.index("</svg>", start)]
+    assert "×131" in svg  # KCNA -> A Wire: 130 repeats and the item Rodong relayed through KCNA
+    # KCNA is an origin and (of its own item) the publisher: one node
+    assert svg.count('data-source="kcna"') == 1 and svg.count('data-source="wire"') == 1

@@ -173,8 +173,11 @@ def test_public_file_has_the_same_tables_views_and_statuses(db_path, out):
     publish(db_path, out)
     full_objects = set(rows(db_path, "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view')"))
     public_objects = set(rows(out, "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view')"))
+    # ingest (issue 10): the documents' texts and their search index (with its shadow tables)
+    texts = {("table", name) for _, name in full_objects if name.startswith("document_texts")}
+    assert len(texts) == 6
     assert public_objects == full_objects - {("table", "source_pseudonyms"), ("table", "seed_files"),
-                                             ("table", "warnings")}
+                                             ("table", "warnings")} - texts
     for _, name in public_objects:
         assert rows(out, f"SELECT name FROM pragma_table_info('{name}')") == rows(
             db_path, f"SELECT name FROM pragma_table_info('{name}')"
@@ -400,9 +403,10 @@ async def test_datasette_serves_the_public_file(db_path, tmp_path):
     db.close()
     public = tmp_path / "public" / "tracker.db"  # stem 'tracker': metadata.yml applies
     publish(db_path, public)
-    metadata = yaml.safe_load((ROOT / "tracker" / "metadata.yml").read_text())
-    queries = metadata["databases"]["tracker"]["queries"]
-    metadata["databases"]["tracker"]["queries"] = {k: q for k, q in queries.items() if not q.get("write")}
+    from tracker.serve import load_metadata
+
+    # metadata.yml as served with --public: no writable queries, no team-only allow blocks
+    metadata = load_metadata(public=True)
     ds = Datasette([str(public)], metadata=metadata)
     names = pseudonyms(db_path)
 

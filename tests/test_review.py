@@ -617,9 +617,9 @@ async def test_reject_through_datasette_takes_effect_at_once(db_path, ds):
     market = claim(db_path, "market-crackdown")
     assert (market["status"], market["admiralty"]) == ("uncorroborated", "C3")
     # and Datasette itself shows it, with no rebuild and no restart
-    page = await Visitor(ds).get("/tracker/review_queue.json?_shape=array")
+    page = await Visitor(ds, REVIEWER).get("/tracker/review_queue.json?_shape=array")
     assert "market-crackdown" in [r["id"] for r in page.json()]
-    state = await Visitor(ds).get("/tracker/claims/rations-cut.json?_shape=array")
+    state = await Visitor(ds, REVIEWER).get("/tracker/claims/rations-cut.json?_shape=array")
     assert state.json()[0]["review_state"] == "reject"
 
     # A JSON client (x-csrftoken header) accepts it again: support comes back.
@@ -705,13 +705,16 @@ async def test_a_forged_csrf_token_is_refused(db_path, ds):
     assert events(db_path) == []
 
 
-async def test_anonymous_visitors_read_and_run_read_only_sql(db_path, ds):
-    anonymous = Visitor(ds)
+async def test_signed_in_readers_read_and_run_read_only_sql(db_path, ds):
+    # The full database is for the team (SPEC section 6): readers read, anonymous
+    # visitors are refused (tests/test_access.py covers every kind of URL).
+    reader = Visitor(ds, {"id": "carol", "reader": True})
     for path in ("/tracker/claims.json", "/tracker/review_queue.json", "/tracker/appearances.json",
                  "/tracker/claims/villa-rumour", "/tracker/review_queue", "/tracker"):
-        response = await anonymous.get(path)
+        response = await reader.get(path)
         assert response.status_code == 200, path
-    response = await anonymous.get("/tracker.json?sql=select+count(*)+from+claims&_shape=array")
+        assert (await Visitor(ds).get(path)).status_code == 403, path
+    response = await reader.get("/tracker.json?sql=select+count(*)+from+claims&_shape=array")
     assert response.status_code == 200
     assert response.json() == [{"count(*)": 6}]
 

@@ -16,6 +16,7 @@ from tracker.build import build, cache_path_for, check
 from tracker.cli import app
 from tracker.seeds import SeedError
 from tracker.serve import make_datasette
+from test_datasette import signed_in
 
 runner = CliRunner()
 NAMED = 12  # documents whose claim text names its protected source: one warning each
@@ -233,7 +234,7 @@ def many_matches(tmp_path_factory):
 async def test_a_search_of_a_common_word_counts_up_to_the_cap(many_matches, table):
     from tracker.plugin import SEARCH_COUNT_CAP
 
-    ds = make_datasette(many_matches)
+    ds = signed_in(make_datasette(many_matches))
     data = (await ds.client.get(f"/tracker/{table}.json?_search=Chongjin&_size=5")).json()
     assert data["filtered_table_rows_count"] == SEARCH_COUNT_CAP
     assert len(data["rows"]) == 5
@@ -247,7 +248,7 @@ async def test_a_search_of_a_common_word_counts_up_to_the_cap(many_matches, tabl
 @pytest.mark.parametrize("table, word, count", [("claims", "villa", 1), ("claims", "Hyesan", 2),
                                                 ("review_queue", "villa", 1)])
 async def test_a_search_below_the_cap_is_counted_exactly(many_matches, table, word, count):
-    ds = make_datasette(many_matches)
+    ds = signed_in(make_datasette(many_matches))
     data = (await ds.client.get(f"/tracker/{table}.json?_search={word}")).json()
     assert data["filtered_table_rows_count"] == count and type(data["filtered_table_rows_count"]) is int
     html = (await ds.client.get(f"/tracker/{table}?_search={word}")).text

@@ -36,7 +36,13 @@ SET first_seen = s.first_seen,
     credibility = r.credibility,
     credibility_by = r.credibility_by,
     admiralty = r.admiralty,
-    queue_reason = r.queue_reason
+    queue_reason = r.queue_reason,
+    queue_rank = r.queue_rank,
+    -- the queue's order as one sortable key: rank, then the newest first possible day
+    -- of first_seen ('2024' is 2024-01-01), then id
+    queue_order = CASE WHEN r.queue_reason IS NOT NULL THEN printf('%d-%08d-%s', r.queue_rank,
+        99999999 - CAST(substr(replace(coalesce(s.first_seen, '0000') || '-01-01', '-', ''), 1, 8) AS INTEGER),
+        r.claim_id) END
 FROM claim_queue r
 JOIN claim_appearance_summary s ON s.claim_id = r.claim_id
 WHERE r.claim_id = claims.id

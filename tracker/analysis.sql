@@ -164,7 +164,15 @@ SELECT r.*,
            WHEN c.review_decision IN ('accept', 'reject') AND c.review_state != c.review_decision
            THEN '; the evidence changed since it was last ' || c.review_decision || 'ed'
            ELSE ''
-       END AS queue_reason
+       END AS queue_reason,
+       -- the order of work (SPEC section 6): flagged, contested, circular, uncorroborated, other
+       CASE
+           WHEN c.review_decision = 'flag' THEN 1
+           WHEN r.status = 'contested' THEN 2
+           WHEN r.status = 'circular' THEN 3
+           WHEN r.status = 'uncorroborated' THEN 4
+           ELSE 5
+       END AS queue_rank
 FROM claim_rating r
 JOIN claims c ON c.id = r.claim_id;
 

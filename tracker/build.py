@@ -23,7 +23,7 @@ from .database import REINDEX_AND_RECOUNT, connect, suspended, write_transaction
 from .models import SOURCE_TYPE_MEANINGS
 from .seeds import SeedError
 
-SEED_TABLES = ("links", "appearances", "claims", "documents")
+SEED_TABLES = ("document_texts", "links", "appearances", "claims", "documents")
 
 # The seed files the database should now hold, with their content keys.
 CHANGED_FILES = """
@@ -66,6 +66,7 @@ SELECT DISTINCT a.source_id FROM temp.touched t CROSS JOIN appearances a ON a.cl
 """
 
 DELETE_CHANGED = {
+    "document_texts": "DELETE FROM document_texts WHERE document_id IN (SELECT id FROM temp.changed_documents)",
     "links": "DELETE FROM links WHERE document_id IN (SELECT id FROM temp.changed_documents)",
     "appearances": "DELETE FROM appearances WHERE document_id IN (SELECT id FROM temp.changed_documents)",
     "claims": "DELETE FROM claims WHERE document_id IN (SELECT id FROM temp.changed_documents)",
@@ -73,6 +74,13 @@ DELETE_CHANGED = {
 }
 
 INSERT_CHANGED = {
+    # ingest: the texts read to anchor quotes, for the team's full-text search
+    "document_texts": """
+        INSERT INTO document_texts (document_id, text)
+        SELECT document_id, text FROM cache.document_texts
+        WHERE seed_file IN (SELECT path FROM temp.changed_files)
+        ORDER BY seed_file
+    """,
     "documents": """
         INSERT INTO documents (id, title, publisher_id, authors, published, published_from, url, text_file,
                                sha256, notes, seed_file)
@@ -84,14 +92,14 @@ INSERT_CHANGED = {
         INSERT INTO claims (id, text, kind, occurred, tags, document_id, origin_id, origin_type, evidence)
         SELECT c.id, c.text, c.kind, c.occurred, c.tags, c.document_id, c.origin_id, s.type, ''
         FROM cache.claims c JOIN cache.sources s ON s.id = c.origin_id
-        WHERE c.seed_file IN (SELECT path FROM temp.changed_files)
+        WHERE c.seed_file IN (SELECT path FROM temp.changed_files) AND NOT c.draft
         ORDER BY c.id
     """,
     "appearances": """
         INSERT INTO appearances (document_id, position, claim_id, source_id, via, quote, stance, quote_start,
                                  quote_end, verified)
         SELECT document_id, position, claim_id, source_id, via, quote, stance, quote_start, quote_end, verified
-        FROM cache.appearances WHERE seed_file IN (SELECT path FROM temp.changed_files)
+        FROM cache.appearances WHERE seed_file IN (SELECT path FROM temp.changed_files) AND NOT draft
         ORDER BY seed_file, position
     """,
     "links": """
@@ -101,6 +109,23 @@ INSERT_CHANGED = {
         ORDER BY seed_file, position
     """,
 }
+
+# Draft entries (`draft: true`, SPEC section 3) count for nothing: they never reach
+# claims or appearances, so no status, queue or track record sees them; they are kept in
+# draft_entries for the team's `drafts` view, and publish leaves that table empty.
+DELETE_DRAFTS = "DELETE FROM draft_entries WHERE document_id IN (SELECT id FROM temp.changed_documents)"
+INSERT_DRAFTS = """
+INSERT INTO draft_entries (document_id, position, claim_id, is_ref, claim_text, source_id, via, quote, stance,
+                           quote_start, quote_end, verified)
+SELECT a.document_id, a.position, a.claim_id, a.is_ref,
+       (SELECT c.text FROM cache.claims c WHERE c.id = a.claim_id ORDER BY c.draft LIMIT 1),
+       a.source_id, a.via, a.quote, a.stance, a.quote_start, a.quote_end, a.verified
+FROM cache.appearances a
+WHERE a.seed_file IN (SELECT path FROM temp.changed_files) AND a.draft
+ORDER BY a.seed_file, a.position
+"""
+
+REINDEX_DOCUMENT_TEXTS = "INSERT INTO document_texts_fts (document_texts_fts) VALUES ('rebuild')"
 
 REPLACE_SOURCES = (
     "DELETE FROM sources",
@@ -305,6 +330,12 @@ def write(update, db_path, cache_path, sources_key, progress=lambda *args: None)
                 conn.execute("INSERT OR IGNORE INTO analysis_queue (claim_id) SELECT claim_id FROM temp.affected")
                 refreshed = analysis.refresh_claims(conn)
 
+                # Suggested links (tracker/links): recomputed for the claims this build
+                # touched, once `tracker suggest-links` has been run on the database.
+                progress("suggesting links")
+                from .links.suggest import refresh_after_build
+                refresh_after_build(conn)
+
                 progress("counting the sources' track records")
                 if everything:
                     conn.execute(analysis.QUEUE_ALL_SOURCES)
@@ -313,6 +344,9 @@ def write(update, db_path, cache_path, sources_key, progress=lambda *args: None)
                 progress("indexing text and counting")
                 for statement in REINDEX_AND_RECOUNT:
                     conn.execute(statement)
+                # ingest: the texts' search index (not in REINDEX_AND_RECOUNT: publish,
+                # which also runs those, has no texts)
+                conn.execute(REINDEX_DOCUMENT_TEXTS)
 
             # No PRAGMA foreign_key_check here: the whole-tree checks already refuse every
             # name that does not exist, and a full check costs a scan of every table (18 s
@@ -349,6 +383,8 @@ def write_rows(conn, everything):
         conn.executemany("INSERT INTO source_types (code, meaning) VALUES (?, ?)", SOURCE_TYPE_MEANINGS.items())
     for table in reversed(SEED_TABLES):
         conn.execute(INSERT_CHANGED[table])
+    conn.execute(DELETE_DRAFTS)
+    conn.execute(INSERT_DRAFTS)
     conn.execute(TOUCHED_CLAIMS)
     conn.execute(SOURCES_OF_TOUCHED)
     conn.execute("DELETE FROM seed_files WHERE path IN (SELECT path FROM temp.changed_files)")

@@ -96,8 +96,43 @@ FROM ordered
 WHERE n > 1
 """
 
+# Drafts (SPEC section 3) count for nothing, so nothing that counts may rest on one: a
+# confirmed ref, or a link, naming a claim that is defined only by a draft entry.
+DRAFT_ONLY_REFS = """
+SELECT a.seed_file, json_array('claims', a.position, 'ref'), 'claims[' || a.position || '] (ref ' || a.claim_id || ')',
+       'ref', 'claim ' || quote(a.claim_id) || ' exists only as a draft (in '
+       || (SELECT min(c.seed_file) FROM claims c WHERE c.id = a.claim_id)
+       || '): confirm it there (remove ''draft: true'') or mark this ref as a draft too',
+       a.claim_id
+FROM appearances a
+WHERE a.is_ref AND NOT a.draft
+  AND EXISTS (SELECT 1 FROM claims c WHERE c.id = a.claim_id)
+  AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.id = a.claim_id AND NOT c.draft)
+"""
+
+DRAFT_ONLY_LINK_ENDS = """
+SELECT l.seed_file, json_array('links', l.position, e.field),
+       'links[' || l.position || '] (' || l.from_claim_id || ' -> ' || l.to_claim_id || ')', e.field,
+       'claim ' || quote(e.claim_id) || ' exists only as a draft: confirm it (remove ''draft: true'') before linking it',
+       e.claim_id
+FROM links l
+JOIN (SELECT rowid AS link, 'from' AS field, from_claim_id AS claim_id FROM links
+      UNION ALL SELECT rowid, 'to', to_claim_id FROM links) e ON e.link = l.rowid
+WHERE EXISTS (SELECT 1 FROM claims c WHERE c.id = e.claim_id)
+  AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.id = e.claim_id AND NOT c.draft)
+"""
+
+# A warning per file: how many draft entries remain to be confirmed or deleted.
+DRAFTS_REMAINING = """
+SELECT seed_file, json_array('claims'), NULL, 'claims',
+       count(*) || ' draft entr' || CASE count(*) WHEN 1 THEN 'y remains' ELSE 'ies remain' END
+       || ' (draft: true): they count for nothing until confirmed; check each, then remove the mark or the entry',
+       NULL
+FROM appearances WHERE draft GROUP BY seed_file ORDER BY seed_file
+"""
+
 ALL = (DUPLICATE_DOCUMENTS, CLAIMS_DEFINED_TWICE, UNKNOWN_REFS, UNKNOWN_ORIGINS, UNKNOWN_RELAYS,
-       UNKNOWN_PUBLISHERS, UNKNOWN_LINK_ENDS, DUPLICATE_LINKS)
+       UNKNOWN_PUBLISHERS, UNKNOWN_LINK_ENDS, DUPLICATE_LINKS, DRAFT_ONLY_REFS, DRAFT_ONLY_LINK_ENDS)
 # Asked only when sources.yml could be read: otherwise every name would be "unknown".
 NAME_SOURCES = (UNKNOWN_ORIGINS, UNKNOWN_RELAYS, UNKNOWN_PUBLISHERS)
 
@@ -211,6 +246,9 @@ def whole_tree(conn, seeds_dir, update, sources_key=None, defer_exposures=False)
                     reviews_file, f"claim {review.claim!r} is no longer in the seeds: its review events are kept "
                     "as orphaned (view orphaned_review_events)", line=line_of(reviews_path, (index, "claim")),
                     entry=f"reviews[{index}] (claim {review.claim})", field="claim", kind="orphaned review"))
+    # drafts: one warning per file that still holds entries marked draft: true
+    warnings += [BuildWarning(**dataclasses.asdict(found), kind="draft entries")
+                 for found in problems_of(conn, DRAFTS_REMAINING, seeds_dir)]
     if defer_exposures and not problems:
         # the build writes the database meanwhile, and keeps them when it is done
         update.pending_exposures = PendingExposures(conn, seeds_dir, full, sources_key)

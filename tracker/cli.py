@@ -181,8 +181,10 @@ def serve(
 ):
     """Serve the database with Datasette, named 'tracker' in URLs.
 
-    Reviewers log in at /-/login (datasette-auth-passwords); set DATASETTE_SECRET so
-    that their sign-in survives a restart.
+    The full database is for signed-in team members: they sign in at /-/sign-in with
+    the accounts of TRACKER_READERS / TRACKER_REVIEWERS; with no accounts configured,
+    a one-time sign-in link for a local reviewer is printed at start. Set
+    DATASETTE_SECRET so that sign-ins survive a restart.
     """
     from .serve import run
 
@@ -204,7 +206,7 @@ def review(
         None, "--source-type", help="Only claims whose origin is of this source type."),
     limit: int = typer.Option(50, min=1, help="At most this many rows."),
 ):
-    """The review queue: claims that are not corroborated, or were flagged, and why (newest first)."""
+    """The review queue in the order of work: flagged, contested, circular, uncorroborated; newest first within each."""
     from . import review as review_module
 
     rows = review_module.queue(open_db(db), status and status.value, source_type and source_type.value, limit)

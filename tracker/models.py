@@ -167,6 +167,9 @@ class Appearance(Strict):
     via: list[Slug] = Field(default_factory=list)
     quote: Optional[Annotated[str, StringConstraints(min_length=1)]] = None
     stance: Literal["asserts", "denies"] = "asserts"
+    # Proposed by `tracker draft`, not yet confirmed: checked like any other entry but
+    # counts for nothing (SPEC sections 3 and 4) until the analyst removes the mark.
+    draft: bool = False
 
     @model_validator(mode="after")
     def _new_claim_or_ref(self):

@@ -56,9 +56,13 @@ PSEUDONYM_PREFIX = "protected-"
 # The tables published, in the order they are copied.
 TABLES = ("source_types", "sources", "documents", "claims", "appearances", "links", "review_events")
 # Tables of the full database that never reach the public file.
-NOT_PUBLISHED = ("source_pseudonyms", "seed_files", "warnings")  # warnings quote protected texts
+NOT_PUBLISHED = ("source_pseudonyms", "seed_files",
+                 "warnings",  # warnings quote protected texts
+                 # the documents' texts are the publishers' words: the team's only
+                 "document_texts", "document_texts_fts")
 # Published empty: working queues, and what is made afresh from the public rows.
-PUBLISHED_EMPTY = ("analysis_queue", "source_queue", "source_records", "facet_counts")
+PUBLISHED_EMPTY = ("analysis_queue", "source_queue", "source_records", "facet_counts",
+                   "draft_entries")  # drafts are for the team only (SPEC section 3)
 
 # Every column that holds a source id (besides sources.id itself, appearances.via and the
 # group columns, handled below). A new foreign key to sources that is not listed here

@@ -28,7 +28,7 @@ SELECT q.id, q.status, q.admiralty, q.first_seen, q.origin_type, q.reason, q.tex
 FROM review_queue q
 WHERE (:status IS NULL OR q.status = :status)
   AND (:source_type IS NULL OR q.origin_type = :source_type)
-ORDER BY q.first_seen DESC, q.id
+ORDER BY q.queue_order
 LIMIT :limit
 """
 

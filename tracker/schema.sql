@@ -60,7 +60,9 @@ CREATE TABLE IF NOT EXISTS claims (
     review_decision TEXT,             -- latest flag/accept/reject, or null
     review_state TEXT,               -- review_decision, with ' (stale)' when evidence moved on
     credibility_override INTEGER,
-    queue_reason TEXT                -- why it is in the review queue; null when it is not
+    queue_reason TEXT,               -- why it is in the review queue; null when it is not
+    queue_rank INTEGER,              -- order of work in the queue: 1 flagged ... 5 other (analysis.sql claim_queue)
+    queue_order TEXT                 -- the queue's sort key: rank, then newest first_seen, then id (analysis.py)
 );
 
 -- Keyed by (document, position in its claims list): the same seeds give the same keys,
@@ -167,6 +169,8 @@ CREATE INDEX IF NOT EXISTS claims_document ON claims(document_id);
 CREATE INDEX IF NOT EXISTS claims_first_seen ON claims(first_seen);
 CREATE INDEX IF NOT EXISTS claims_review_decision ON claims(review_decision);
 CREATE INDEX IF NOT EXISTS claims_queued ON claims(first_seen, id) WHERE queue_reason IS NOT NULL;
+-- The review queue's default order (metadata.yml sorts review_queue by queue_order).
+CREATE INDEX IF NOT EXISTS claims_queue_order ON claims(queue_order) WHERE queue_reason IS NOT NULL;
 CREATE INDEX IF NOT EXISTS documents_publisher ON documents(publisher_id);
 CREATE INDEX IF NOT EXISTS documents_published ON documents(published_from);
 CREATE INDEX IF NOT EXISTS sources_type ON sources(type);
@@ -184,3 +188,43 @@ CREATE TABLE IF NOT EXISTS warnings (
     field TEXT,
     message TEXT NOT NULL
 );
+
+-- Entries marked `draft: true` (proposed by `tracker draft`): checked like any other but
+-- kept out of claims and appearances, so they count for nothing until confirmed. Keyed
+-- like appearances; the `drafts` view lists them for the team; never published.
+CREATE TABLE IF NOT EXISTS draft_entries (
+    document_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    claim_id TEXT NOT NULL,          -- the drafted claim, or the existing claim a draft ref repeats
+    is_ref INTEGER NOT NULL CHECK (is_ref IN (0, 1)),
+    claim_text TEXT,
+    source_id TEXT NOT NULL,
+    via TEXT NOT NULL,
+    quote TEXT,
+    stance TEXT NOT NULL,
+    quote_start INTEGER,
+    quote_end INTEGER,
+    verified INTEGER NOT NULL,
+    PRIMARY KEY (document_id, position)
+);
+
+-- Ingest (issue 10): the documents' texts, for full-text search by the team. Written by
+-- the build from the texts it reads to anchor quotes (--texts); never published
+-- (publish.py NOT_PUBLISHED): they are the publishers' words. text_id is an INTEGER
+-- PRIMARY KEY so that the search index's rowids survive a VACUUM.
+CREATE TABLE IF NOT EXISTS document_texts (
+    text_id INTEGER PRIMARY KEY,
+    document_id TEXT NOT NULL UNIQUE REFERENCES documents(id),
+    text TEXT NOT NULL
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS document_texts_fts USING FTS5 (text, content=[document_texts], content_rowid=[text_id]);
+CREATE TRIGGER IF NOT EXISTS document_texts_fts_insert AFTER INSERT ON document_texts BEGIN
+    INSERT INTO document_texts_fts (rowid, text) VALUES (new.text_id, new.text);
+END;
+CREATE TRIGGER IF NOT EXISTS document_texts_fts_delete AFTER DELETE ON document_texts BEGIN
+    INSERT INTO document_texts_fts (document_texts_fts, rowid, text) VALUES ('delete', old.text_id, old.text);
+END;
+CREATE TRIGGER IF NOT EXISTS document_texts_fts_update AFTER UPDATE ON document_texts BEGIN
+    INSERT INTO document_texts_fts (document_texts_fts, rowid, text) VALUES ('delete', old.text_id, old.text);
+    INSERT INTO document_texts_fts (rowid, text) VALUES (new.text_id, new.text);
+END;

@@ -1,59 +1,19 @@
-"""The tracker's Datasette plugin: connection settings and the claim page's provenance.
+"""The tracker's Datasette plugin: connection settings, access, the pages analysts use.
+
+Modules: access (who reads, signing in), guard (bounded resources, plain 400s),
+review_form (the reviewer's form), diagram (the claim's trail as SVG), cells (links
+and lists in cells), pages (what the templates are given).
 
 Everything shown comes from the database as plain values; the templates rely on
 Jinja's autoescaping and never mark user text safe.
 """
 
-import json
 import re
 
 from datasette import hookimpl
-from datasette.utils import tilde_decode, tilde_encode
-from markupsafe import Markup
 
 from ..database import BUSY_TIMEOUT_MS
-
-APPEARANCES = """
-SELECT a.document_id, a.position, d.title, d.published, d.publisher_id, p.name AS publisher_name,
-       a.source_id, s.name AS source_name, s.type AS source_type, s.independence_group,
-       a.via, a.quote, a.stance, a.verified
-FROM appearances a
-JOIN documents d ON d.id = a.document_id
-JOIN sources s ON s.id = a.source_id
-JOIN sources p ON p.id = d.publisher_id
-WHERE a.claim_id = :claim_id
-ORDER BY d.published_from, d.published, a.document_id, a.position
-LIMIT :limit
-"""
-
-LINKS = """
-SELECT l.relation, l.other_claim_id, c.text AS other_text, c.status AS other_status,
-       c.review_decision AS other_decision, l.note, l.document_id
-FROM claim_links l
-JOIN claims c ON c.id = l.other_claim_id
-WHERE l.claim_id = :claim_id
-ORDER BY l.relation, l.other_claim_id
-LIMIT :limit
-"""
-
-CLAIM = """
-SELECT text, kind, occurred, status, support_groups, opposition_groups, admiralty, credibility_by,
-       review_state, queue_reason, first_seen, appearances,
-       (SELECT count(*) FROM links WHERE from_claim_id = :claim_id)
-       + (SELECT count(*) FROM links WHERE to_claim_id = :claim_id) AS links,
-       (SELECT count(*) FROM review_events WHERE claim_id = :claim_id) AS events
-FROM claims WHERE id = :claim_id
-"""
-
-HISTORY = """
-SELECT e.created_at, e.actor, e.action, e.note, e.credibility,
-       e.evidence IS NOT (SELECT evidence FROM claims WHERE id = e.claim_id) AS stale
-FROM review_events e
-WHERE e.claim_id = :claim_id
-ORDER BY e.created_at DESC, e.rowid DESC
-LIMIT :limit
-"""
-
+from . import access, cells, guard, pages, review_form
 
 # Datasette 0.65 counts the rows of a table page, and computes each facet, with a query
 # over the whole table. For the two pages analysts live on (claims and the review
@@ -153,59 +113,47 @@ def answer_from_counts(execute):
     return execute_counted
 
 
-ROWS_SHOWN = 100
-
-
 @hookimpl
 def prepare_connection(conn):
     # A review posted while `tracker build` holds the write lock waits for it.
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    # No value larger than a few MB, whatever SQL a visitor runs.
+    guard.limit_connection(conn)
 
 
 @hookimpl
-def extra_template_vars(view_name, table, database, request, datasette):
-    if view_name != "row" or table != "claims" or request is None:
-        return {}
-
-    async def claim_page():
-        claim_id = tilde_decode(request.url_vars["pks"])
-        db = datasette.get_database(database)
-        # A claim repeated by thousands of documents keeps a page of bounded size: the
-        # first rows of each list here, the rest one click away as a table.
-        params = {"claim_id": claim_id, "limit": ROWS_SHOWN}
-        appearances = [dict(r) for r in (await db.execute(APPEARANCES, params)).rows]
-        for appearance in appearances:
-            appearance["via"] = json.loads(appearance["via"] or "[]")
-        claim = (await db.execute(CLAIM, params)).first()
-        has_events = "review_events" in await db.table_names()
-        actor = request.actor or {}
-        return {
-            "claim_id": claim_id,
-            "claim": dict(claim) if claim else None,
-            "rows_shown": ROWS_SHOWN,
-            "claim_appearances": appearances,
-            "claim_links": [dict(r) for r in (await db.execute(LINKS, params)).rows],
-            "claim_history": [dict(r) for r in (await db.execute(HISTORY, params)).rows] if has_events else [],
-            "is_reviewer": bool(actor.get("reviewer")) and db.is_mutable,
-            "database_url": datasette.urls.database(database),
-        }
-
-    return claim_page
+def asgi_wrapper(datasette):
+    return guard.asgi_wrapper
 
 
-# Columns that name a claim on pages Datasette does not link by foreign key (views and
-# canned queries): each becomes a link to the claim's page.
-CLAIM_COLUMNS = {
-    "review_queue": {"id"},
-    "claim_provenance": {"claim_id"},
-    None: {"claim_id", "other_claim_id"},  # canned queries
-}
+@hookimpl(hookwrapper=True)
+def handle_exception(datasette, request, exception):
+    # Replaces the default handler's answer (and its traceback in the log) for the errors
+    # a visitor can provoke; anything else is left to Datasette.
+    outcome = yield
+    response = guard.plain_error(datasette, request, exception)
+    if response is not None:
+        outcome.force_result([response])
+
+
+@hookimpl
+def forbidden(datasette, request, message):
+    return access.forbidden(datasette, request, message)
+
+
+@hookimpl
+def register_routes():
+    return [
+        (r"^/-/sign-in$", access.sign_in),
+        (r"^/-/review$", review_form.review),
+    ]
+
+
+@hookimpl
+def extra_template_vars(template, database, table, columns, view_name, request, datasette):
+    return pages.template_vars(template, database, table, columns, view_name, request, datasette)
 
 
 @hookimpl
 def render_cell(value, column, table, database, datasette):
-    if database != "tracker" or not isinstance(value, str) or column not in CLAIM_COLUMNS.get(table, ()):
-        return None
-    url = datasette.urls.row(database, "claims", tilde_encode(value))
-    # Markup.format escapes both arguments: the id is shown as text, never as HTML
-    return Markup('<a href="{}">{}</a>').format(url, value)
+    return cells.render(value, column, table, database, datasette)

@@ -1,0 +1,200 @@
+"""Train the two attribution taggers on a BRAT corpus's train split; measure them on dev.
+
+    nice python bench/attributions/train.py ../shared/corpora/polnear \
+        --out tracker/capture/models --results bench/attributions/results.json
+
+Trains on the `train` split only; `dev` is used for measuring (and for choosing the
+settings between runs), never for training. The two CRFs are trained in parallel (two
+processes). Stage two (sources, contents) is trained with the gold cues as its cue
+features; when tagging it sees the cues stage one predicted.
+"""
+
+import argparse
+import json
+import multiprocessing
+import pathlib
+import sys
+import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+from clusters import make_clusters, write as write_clusters  # noqa: E402
+from corpus import load_split, measure  # noqa: E402
+
+from tracker.capture.attribution import (  # noqa: E402
+    CLUSTERS, CUE_MODEL, ROLE_MODEL, THRESHOLDS, Labeller, load_clusters)
+from tracker.capture.features import base_features, cue_relative_features, paragraphs, tokenize  # noqa: E402
+
+
+def token_labels(tokens, spans, tag):
+    """BIO labels of tokens for a list of character spans (a token sharing a character is in)."""
+    labels = ["O"] * len(tokens)
+    starts = [t[0] for t in tokens]
+    import bisect
+
+    for a, b in sorted(spans):
+        i = bisect.bisect_right(starts, a) - 1
+        i = max(i, 0)
+        first = True
+        while i < len(tokens) and tokens[i][0] < b:
+            if tokens[i][1] > a:
+                labels[i] = ("B-" if first else "I-") + tag
+                first = False
+            i += 1
+    return labels
+
+
+def noisy_cues(words, gold_mask, rng, drop, add):
+    """Gold cues with the errors stage one makes: some dropped, some false ones added.
+
+    Stage two learns from these, so that it does not trust its cue features blindly:
+    with a missed cue it still finds a quotation's content from the words alone.
+    """
+    from tracker.capture.features import CUE_WORDS
+
+    mask = list(gold_mask)
+    i = 0
+    while i < len(mask):
+        if mask[i]:
+            j = i
+            while j < len(mask) and mask[j]:
+                j += 1
+            if rng.random() < drop:
+                mask[i:j] = [0] * (j - i)
+            i = j
+        else:
+            if words[i].lower() in CUE_WORDS and rng.random() < add:
+                mask[i] = 1
+            i += 1
+    return mask
+
+
+def sequences(docs, clusters=None, drop=0.0, add=0.0, seed=0, joint=True):
+    """Training sequences of both stages, one per paragraph."""
+    import random
+
+    rng = random.Random(seed)
+    cue_seqs, role_seqs = [], []
+    for doc in docs:
+        text, tokens = doc["text"], tokenize(doc["text"])
+        cue = token_labels(tokens, doc["spans"]["Cue"], "CUE")
+        content = token_labels(tokens, doc["spans"]["Content"], "CON")
+        source = token_labels(tokens, doc["spans"]["Source"], "SRC")
+        # One layer for stage two: a source inside another attribution's content wins.
+        role = [s if s != "O" else c for s, c in zip(source, content)]
+        # Stage one learns all three roles in one layer (a cue wins over a source, a source
+        # over a content): the sequence source, cue, content is what tells a cue apart.
+        first = [c if c != "O" else r for c, r in zip(cue, role)] if joint else cue
+        for para in paragraphs(text, tokens):
+            words = [tokens[i][2] for i in para]
+            feats, sids, quotes = base_features(words, clusters)
+            cue_p = [first[i] for i in para]
+            mask = [0 if cue[i] == "O" else 1 for i in para]
+            if drop or add:
+                mask = noisy_cues(words, mask, rng, drop, add)
+            cue_seqs.append((feats, cue_p))
+            role_seqs.append((cue_relative_features(words, feats, sids, quotes, mask), [role[i] for i in para]))
+    return cue_seqs, role_seqs
+
+
+def train_one(args):
+    seqs, path, params, algorithm = args
+    import pycrfsuite
+
+    trainer = pycrfsuite.Trainer(algorithm=algorithm, verbose=False)
+    for x, y in seqs:
+        trainer.append(x, y)
+    trainer.set_params(params)
+    start = time.time()
+    trainer.train(str(path))
+    return time.time() - start, len(getattr(trainer.logparser, "iterations", []))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("corpus", type=pathlib.Path)
+    parser.add_argument("--out", type=pathlib.Path, required=True, help="folder for the two model files")
+    parser.add_argument("--results", type=pathlib.Path, help="write the measures here (JSON)")
+    parser.add_argument("--train-split", default="train")
+    parser.add_argument("--dev-split", default="dev")
+    parser.add_argument("--limit", type=int, help="train on the first N articles only (quick experiments)")
+    parser.add_argument("--c1", type=float, default=0.1)
+    parser.add_argument("--c2", type=float, default=0.01)
+    parser.add_argument("--minfreq", type=float, default=2)
+    parser.add_argument("--iterations", type=int, default=150)
+    parser.add_argument("--skip-training", action="store_true", help="only measure the models in --out")
+    parser.add_argument("--cue-drop", type=float, default=0.25,
+                        help="stage two trains on gold cues with this share dropped (stage one's misses)")
+    parser.add_argument("--cue-add", type=float, default=0.1,
+                        help="...and this share of other lexicon cue words added (its false alarms)")
+    parser.add_argument("--cue-only", action="store_true",
+                        help="stage one learns cues alone (default: cues, sources and contents in one layer)")
+    parser.add_argument("--no-clusters", action="store_true", help="no word-cluster features")
+    parser.add_argument("--algorithm", default="lbfgs", help="crfsuite training algorithm (lbfgs, ap, pa, l2sgd)")
+    parser.add_argument("--thresholds", default="0.3,0.35,0.35,0.9",
+                        help="cue, source, content thresholds on the marginals, and the one a cue with "
+                        "nothing attributed to it must reach; written beside the models")
+    a = parser.parse_args()
+
+    train = load_split(a.corpus, a.train_split)
+    if a.limit:
+        train = train[: a.limit]
+    dev = load_split(a.corpus, a.dev_split)
+    a.out.mkdir(parents=True, exist_ok=True)
+    if a.algorithm == "lbfgs":
+        params = {"c1": a.c1, "c2": a.c2, "max_iterations": a.iterations, "feature.minfreq": a.minfreq,
+                  "feature.possible_transitions": True}
+    else:
+        params = {"max_iterations": a.iterations, "feature.minfreq": a.minfreq,
+                  "feature.possible_transitions": True}
+    info = {"train_articles": len(train), "dev_articles": len(dev), "params": params, "algorithm": a.algorithm,
+            "cue_noise": {"drop": a.cue_drop, "add": a.cue_add}, "clusters": not a.no_clusters,
+            "stage_one": "cue" if a.cue_only else "joint"}
+    if not a.skip_training:
+        t0 = time.time()
+        clusters = None
+        if not a.no_clusters:
+            write_clusters(make_clusters([d["text"] for d in train]), a.out / CLUSTERS)
+            clusters = load_clusters(a.out)
+            info["clusters_s"] = round(time.time() - t0, 1)
+        elif (a.out / CLUSTERS).exists():
+            (a.out / CLUSTERS).unlink()
+        t0 = time.time()
+        cue_seqs, role_seqs = sequences(train, clusters, a.cue_drop, a.cue_add, joint=not a.cue_only)
+        info["feature_extraction_s"] = round(time.time() - t0, 1)
+        info["train_tokens"] = sum(len(y) for _, y in cue_seqs)
+        t0 = time.time()
+        with multiprocessing.get_context("fork").Pool(2) as pool:
+            results = pool.map(train_one, [(cue_seqs, a.out / CUE_MODEL, params, a.algorithm),
+                                           (role_seqs, a.out / ROLE_MODEL, params, a.algorithm)])
+        del cue_seqs, role_seqs
+        import gzip
+
+        for name in (CUE_MODEL, ROLE_MODEL):  # shipped gzipped (the Labeller reads either)
+            (a.out / (name + ".gz")).write_bytes(gzip.compress((a.out / name).read_bytes(), 9))
+            (a.out / name).unlink()
+        info["training_wall_s"] = round(time.time() - t0, 1)
+        info["training_cpu_s"] = {"cue": round(results[0][0], 1), "role": round(results[1][0], 1)}
+        info["iterations"] = {"cue": results[0][1], "role": results[1][1]}
+    thresholds = tuple(float(x) for x in a.thresholds.split(","))
+    (a.out / THRESHOLDS).write_text(json.dumps(dict(zip(("cue", "source", "content", "bare_cue"), thresholds))) + "\n")
+    info["thresholds"] = thresholds
+    labeller = Labeller(a.out)
+    n_tokens = sum(len(tokenize(d["text"])) for d in dev)
+    t0 = time.time()
+    predictions = {d["name"]: labeller.attributions(d["text"]) for d in dev}
+    elapsed = time.time() - t0
+    info["dev_tokens"] = n_tokens
+    info["tokens_per_second"] = round(n_tokens / elapsed)
+    info["model_bytes_gzipped"] = {role: (a.out / (name + ".gz")).stat().st_size
+                                   for role, name in (("cue", CUE_MODEL), ("role", ROLE_MODEL))}
+    info["model_mb_total_gzipped"] = round(sum(info["model_bytes_gzipped"].values()) / 1e6, 2)
+    info["dev"] = measure(dev, predictions)
+    print(json.dumps(info, indent=2))
+    if a.results:
+        a.results.write_text(json.dumps(info, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,142 @@
+"""`tracker attributions`: the shipped model, offsets into the text, the JSON lines, bad input."""
+
+import json
+import pathlib
+from importlib import resources
+
+import pytest
+from typer.testing import CliRunner
+
+from tracker.capture.attribution import CUE_MODEL, ROLE_MODEL, Labeller, model_dir
+from tracker.cli import app
+
+from conftest import write_seeds
+
+runner = CliRunner()
+TEXT = "A Pyongyang-based source told Daily NK that prices rose."
+LONGER = (TEXT + "\n\n“We will never give up our nuclear weapons,” the Korean Central News Agency said "
+          "on Tuesday, quoting a statement.\n\nAccording to the ministry, imports fell by half in 2019.")
+
+
+@pytest.fixture(scope="module")
+def labeller():
+    return Labeller()
+
+
+def test_the_model_ships_inside_the_package(labeller):
+    folder = pathlib.Path(str(resources.files("tracker.capture") / "models"))
+    assert model_dir() == folder
+    for name in (CUE_MODEL, ROLE_MODEL):
+        size = (folder / (name + ".gz")).stat().st_size
+        assert 0 < size <= 10_000_000
+
+
+def test_labels_a_short_text(labeller):
+    (att,) = labeller.attributions(TEXT)
+    assert [TEXT[a:b] for a, b in att["cue"]] == ["told"]
+    assert [TEXT[a:b] for a, b in att["source"]] == ["A Pyongyang-based source"]
+    assert all(TEXT[a:b] in "Daily NK that prices rose." for a, b in att["content"])
+    assert 0 < att["score"] <= 1
+
+
+def test_labels_a_quotation(labeller):
+    text = "“We will never give up our nuclear weapons,” the Korean Central News Agency said on Tuesday."
+    (att,) = labeller.attributions(text)
+    assert [text[a:b] for a, b in att["cue"]] == ["said"]
+    assert [text[a:b] for a, b in att["source"]] == ["the Korean Central News Agency"]
+    assert "We will never give up our nuclear weapons" in " ".join(text[a:b] for a, b in att["content"])
+
+
+@pytest.mark.parametrize("text", [TEXT, LONGER, "  \n\n" + LONGER.replace("\n\n", "\r\n"), "Nobody said anything."])
+def test_offsets_round_trip(labeller, text):
+    for att in labeller.attributions(text):
+        for role in ("cue", "source", "content"):
+            for start, end in att[role]:
+                span = text[start:end]
+                assert 0 <= start < end <= len(text)
+                assert span == span.strip() and span  # a span starts and ends on a token
+
+
+def test_cli_prints_one_json_object_per_attribution(tmp_path):
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text(TEXT, encoding="utf-8")
+    b.write_text(LONGER, encoding="utf-8")
+    seeds = write_seeds(tmp_path / "seeds", sources=[
+        {"id": "daily-nk", "name": "Daily NK", "type": "news_outlet"},
+        {"id": "dnk-pyongyang", "name": "Pyongyang-based source (Daily NK)", "type": "informant",
+         "outlet": "daily-nk"},
+        {"id": "kcna", "name": "Korean Central News Agency", "type": "state_media", "aliases": ["KCNA"]},
+    ], documents={})
+    result = runner.invoke(app, ["attributions", str(a), str(b), "--format", "jsonl", "--seeds", str(seeds)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert rows and {r["file"] for r in rows} == {str(a), str(b)}
+    for row in rows:
+        assert list(row) == ["file", "cue", "source", "content", "source_id", "source_type", "score"]
+        text = TEXT if row["file"] == str(a) else LONGER
+        assert all(isinstance(f, list) and len(f) == 2 for role in ("cue", "source", "content") for f in row[role])
+        assert row["cue"] and text[row["cue"][0][0]:row["cue"][0][1]]
+    first = rows[0]
+    assert (first["source_id"], first["source_type"]) == ("dnk-pyongyang", "informant")
+    kcna = [r for r in rows if r["source_id"] == "kcna"]
+    assert kcna and kcna[0]["source_type"] == "state_media"
+
+
+def test_without_seeds_origins_are_null(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no ./seeds here
+    (tmp_path / "a.txt").write_text(TEXT, encoding="utf-8")
+    result = runner.invoke(app, ["attributions", "a.txt"])
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.stdout.splitlines()[0])
+    assert row["file"] == "a.txt" and row["source_id"] is None and row["source_type"] is None
+
+
+@pytest.mark.parametrize("content, expected", [
+    (None, "no such file"),
+    (b"caf\xe9 au lait", "not UTF-8"),
+    ("folder", "is a folder"),
+])
+def test_bad_input_is_a_clear_error(tmp_path, content, expected):
+    good = tmp_path / "good.txt"
+    good.write_text(TEXT, encoding="utf-8")
+    bad = tmp_path / "bad.txt"
+    if isinstance(content, bytes):
+        bad.write_bytes(content)
+    elif content == "folder":
+        bad.mkdir()
+    result = runner.invoke(app, ["attributions", str(good), str(bad)])
+    assert result.exit_code == 1
+    assert expected in result.stderr and str(bad) in result.stderr
+    assert result.stdout == ""  # nothing printed for the good file either
+
+
+LABEL_FROM_INSTALL = """
+import json, sys
+import tracker.capture.attribution as attribution
+text = sys.argv[1]
+(att,) = attribution.Labeller().attributions(text)
+print(json.dumps({"file": attribution.__file__, "models": str(attribution.model_dir()),
+                  "cue": [text[a:b] for a, b in att["cue"]]}))
+"""
+
+
+def test_an_installed_wheel_labels_with_its_own_model(tmp_path):
+    """A normal install (not the project folder) carries the model and loads it."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                    "-w", str(tmp_path / "wheel"), str(ROOT)], check=True, capture_output=True)
+    (wheel,) = (tmp_path / "wheel").glob("tracker-*.whl")
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target",
+                    str(tmp_path / "site"), str(wheel)], check=True, capture_output=True)
+    env = dict(os.environ, PYTHONPATH=str(tmp_path / "site"))
+    env.pop("TRACKER_ATTRIBUTION_MODELS", None)
+    out = subprocess.run([sys.executable, "-c", LABEL_FROM_INSTALL, TEXT], check=True, capture_output=True,
+                         text=True, cwd=tmp_path, env=env)
+    found = json.loads(out.stdout)
+    assert found["file"].startswith(str(tmp_path / "site")) and found["models"].startswith(str(tmp_path / "site"))
+    assert found["cue"] == ["told"]

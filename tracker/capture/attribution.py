@@ -1,0 +1,174 @@
+"""Attributions in a text: cue, source and content spans, from the shipped CRF models.
+
+Two stages, each a linear-chain CRF (python-crfsuite) over the tokens of a paragraph:
+the cue tagger marks cues ("said", "according to", "told"); the role tagger then marks
+sources and contents with features relative to those predicted cues (direction,
+distance, same sentence, quotation state). Spans are grouped into attributions by
+attaching each source and content span to its nearest cue, preferring the same
+sentence. Offsets are Python string indices into the text, end exclusive.
+
+The models are trained by bench/attributions/train.py and ship in
+tracker/capture/models/; a desk can train its own on any corpus in PolNeAR's BRAT
+layout and point TRACKER_ATTRIBUTION_MODELS at the folder holding the two files.
+"""
+
+import os
+import pathlib
+from importlib import resources
+
+from .features import base_features, cue_relative_features, paragraphs, tokenize
+
+CUE_MODEL = "attribution-cue.crfsuite"
+ROLE_MODEL = "attribution-role.crfsuite"
+CLUSTERS = "attribution-clusters.json.gz"
+THRESHOLDS = "attribution-thresholds.json"
+
+
+def load_clusters(folder):
+    """The word clusters beside the models ({word: [coarse, fine]}), or None."""
+    import gzip
+    import json
+
+    path = pathlib.Path(folder) / CLUSTERS
+    if not path.is_file():
+        return None
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        return {w: (str(a), str(b)) for w, (a, b) in json.load(f)["words"].items()}
+
+
+def model_dir():
+    """The folder of the two model files: TRACKER_ATTRIBUTION_MODELS, else the package's."""
+    override = os.environ.get("TRACKER_ATTRIBUTION_MODELS")
+    if override:
+        return pathlib.Path(override)
+    return pathlib.Path(str(resources.files("tracker.capture") / "models"))
+
+
+def spans_of(labels, tag):
+    """[(first, last)] token index runs labelled B-tag/I-tag (an I without a B opens one)."""
+    runs, start = [], None
+    for i, label in enumerate(labels):
+        if label == "B-" + tag or (label == "I-" + tag and start is None):
+            if start is not None:
+                runs.append((start, i - 1))
+            start = i
+        elif label != "I-" + tag:
+            if start is not None:
+                runs.append((start, i - 1))
+            start = None
+    if start is not None:
+        runs.append((start, len(labels) - 1))
+    return runs
+
+
+class Labeller:
+    """The two taggers, opened once; `attributions(text)` labels one text."""
+
+    # Decision thresholds on the marginals (bench/attributions/train.py --thresholds).
+    cue_threshold = 0.5
+    source_threshold = 0.5
+    content_threshold = 0.5
+    bare_cue_threshold = 0.5  # a cue with no source or content is kept only this sure
+
+    def __init__(self, folder=None, thresholds=None):
+        import pycrfsuite
+
+        folder = pathlib.Path(folder) if folder else model_dir()
+        self.cue = pycrfsuite.Tagger()
+        self.role = pycrfsuite.Tagger()
+        self._models = []
+        for tagger, name in ((self.cue, CUE_MODEL), (self.role, ROLE_MODEL)):
+            packed = folder / (name + ".gz")  # shipped gzipped: a third of the size in git
+            if packed.is_file():
+                import gzip
+
+                # crfsuite reads the model in place: the bytes must live as long as the tagger
+                self._models.append(gzip.decompress(packed.read_bytes()))
+                tagger.open_inmemory(self._models[-1])
+            elif (folder / name).is_file():
+                tagger.open(str(folder / name))
+            else:
+                raise FileNotFoundError(f"attribution model not found: {packed} (or {folder / name})")
+        self.clusters = load_clusters(folder)
+        chosen = folder / THRESHOLDS
+        if not thresholds and chosen.is_file():
+            import json
+
+            t = json.loads(chosen.read_text())
+            thresholds = (t["cue"], t["source"], t["content"], t.get("bare_cue", 0.5))
+        if thresholds:
+            (self.cue_threshold, self.source_threshold, self.content_threshold,
+             self.bare_cue_threshold) = (tuple(thresholds) + (0.5,))[:4]
+
+    def label_paragraph(self, words):
+        """Cue labels, role labels and cue marginals for one paragraph's words.
+
+        Labels come from the marginal probabilities, not the single best sequence: a
+        token is a cue when P(cue) reaches `cue_threshold`, a source or content token
+        when P(source) or P(content) reaches its threshold (chosen on dev: the best
+        sequence under-predicts, trading recall for precision).
+        """
+        feats, sids, quotes = base_features(words, self.clusters)
+        cue, role = self.cue, self.role
+        cue.set(feats)
+        n = len(words)
+        cue_p = [cue.marginal("B-CUE", i) + cue.marginal("I-CUE", i) for i in range(n)]
+        mask = [1 if p >= self.cue_threshold else 0 for p in cue_p]
+        cue_labels = ["O"] * n
+        for i in range(n):
+            if mask[i]:
+                cue_labels[i] = "I-CUE" if i and mask[i - 1] else "B-CUE"
+        role.set(cue_relative_features(words, feats, sids, quotes, mask))
+        role_labels = ["O"] * n
+        for i in range(n):
+            p_src = role.marginal("B-SRC", i) + role.marginal("I-SRC", i)
+            p_con = role.marginal("B-CON", i) + role.marginal("I-CON", i)
+            if p_src >= self.source_threshold and p_src >= p_con:
+                tag = "SRC"
+            elif p_con >= self.content_threshold:
+                tag = "CON"
+            elif p_src >= self.source_threshold:
+                tag = "SRC"
+            else:
+                continue
+            role_labels[i] = ("I-" if i and role_labels[i - 1][2:] == tag else "B-") + tag
+        return cue_labels, role_labels, cue_p, sids
+
+    def attributions(self, text):
+        """[{cue, source, content, score}] for a text, offsets into `text`."""
+        tokens = tokenize(text)
+        found = []
+        for para in paragraphs(text, tokens):
+            words = [tokens[i][2] for i in para]
+            cue_labels, role_labels, cue_scores, sids = self.label_paragraph(words)
+            found.extend(att for att in group(para, tokens, cue_labels, role_labels, cue_scores, sids)
+                         # a doubtful cue with nothing attributed to it is dropped
+                         if att["content"] or att["source"] or att["score"] >= self.bare_cue_threshold)
+        return found
+
+
+def group(para, tokens, cue_labels, role_labels, cue_scores, sids):
+    """Attach each source and content span of a paragraph to its nearest cue."""
+    cues = spans_of(cue_labels, "CUE")
+    if not cues:
+        return []
+    attributions = [{"cue": [(a, b)], "source": [], "content": [],
+                     "score": sum(cue_scores[a:b + 1]) / (b - a + 1)} for a, b in cues]
+    for role, tag in (("source", "SRC"), ("content", "CON")):
+        for a, b in spans_of(role_labels, tag):
+            best = None
+            for k, (ca, cb) in enumerate(cues):
+                distance = ca - b if b < ca else (a - cb if a > cb else 0)
+                # A cue in another sentence counts as farther than any in the same one.
+                same = sids[a] == sids[ca] or sids[b] == sids[cb] or sids[a] == sids[cb]
+                key = (0 if same else 1, distance)
+                if best is None or key < best[0]:
+                    best = (key, k)
+            attributions[best[1]][role].append((a, b))
+    out = []
+    for att in attributions:
+        out.append({
+            role: [[tokens[para[a]][0], tokens[para[b]][1]] for a, b in att[role]]
+            for role in ("cue", "source", "content")
+        } | {"score": round(att["score"], 3)})
+    return out

@@ -1,0 +1,457 @@
+"""Suggested links: for each claim, the unlinked claims most likely about the same thing.
+
+Retrieval is one FTS5 query per batch of claims (bm25 over a search table of its own,
+`link_search`), whose rows hold a claim's text and quotes plus what the tracker knows
+about it as tokens: its tags, the period it occurred in, and entity names written the
+same way whatever their romanisation (Kim Jong Un / Kim Jong-un, Ryanggang /
+Yanggang). bm25 then weighs a shared rare tag or name as it weighs a rare word. The
+best candidates are re-ranked with the shared tags, period and names counted outright,
+and the stance model (stance.py) proposes the relation: `contradicts` where one claim
+reads as denying the other, else `corroborates`.
+
+Never suggested: a claim with itself, a pair already linked (by the seeds or a
+reviewer) and a pair a reviewer dismissed. A pair is stored once, as (smaller id,
+larger id).
+"""
+
+import json
+import re
+import unicodedata
+
+SUGGESTIONS_SQL = """
+CREATE TABLE IF NOT EXISTS link_suggestions (
+    -- No REFERENCES: the claim page would then list them to anyone who can see it.
+    -- The build drops the suggestions of removed claims itself.
+    claim_id TEXT NOT NULL,
+    other_claim_id TEXT NOT NULL,
+    relation TEXT NOT NULL CHECK (relation IN ('corroborates', 'contradicts')),
+    score REAL NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (claim_id, other_claim_id),
+    CHECK (claim_id < other_claim_id)
+);
+CREATE INDEX IF NOT EXISTS link_suggestions_other ON link_suggestions(other_claim_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS link_search USING FTS5 (
+    claim_id UNINDEXED, body, tokenize = 'unicode61'
+);
+-- Which search row holds a claim (an FTS5 column cannot be indexed), and how many
+-- claims hold each token: a claim is re-indexed and queried without a scan.
+CREATE TABLE IF NOT EXISTS link_indexed (claim_id TEXT PRIMARY KEY, search_rowid INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS link_terms (term TEXT PRIMARY KEY, claims INTEGER NOT NULL) WITHOUT ROWID;
+"""
+
+# Romanisations that differ by more than spacing, hyphens, apostrophes or diacritics
+# (those are removed before names are compared): each variant -> one spelling.
+VARIANTS = {
+    "ryanggang": "yanggang", "yanggangdo": "yanggang", "ryanggangdo": "yanggang",
+    "nodong": "rodong", "choson": "chosun", "joseon": "chosun",
+    "pyeongyang": "pyongyang", "pyongan": "pyongan", "phyongyang": "pyongyang",
+    "chongjin": "chongjin", "cheongjin": "chongjin", "sinuiju": "sinuiju", "shinuiju": "sinuiju",
+    "hamgyong": "hamgyong", "hamgyeong": "hamgyong", "kaesong": "kaesong", "gaeseong": "kaesong",
+    "wonsan": "wonsan", "hyesan": "hyesan", "myohyang": "myohyang", "kimjongeun": "kimjongun",
+    "kimjungun": "kimjongun", "kimjongil": "kimjongil", "kimjungil": "kimjongil",
+    "kimilsung": "kimilsung", "kimilsong": "kimilsung", "kimyojong": "kimyojong",
+    "kimyeojeong": "kimyojong", "wpk": "workersparty", "kwp": "workersparty",
+    "kpa": "koreanpeoplesarmy", "spa": "supremepeoplesassembly", "nis": "nationalintelligenceservice",
+}
+# Capitalised words that start a sentence or a title but name nothing.
+NOT_NAMES = frozenset("""
+The A An In On At Of For To By With From And Or But After Before During As It Its This That
+These Those He She They We His Her Their Our Under Over Both Each Every Some Many Most
+""".split())
+NAME = re.compile(r"[A-Z][\w'’-]*(?:[ -][A-Z][\w'’-]*)*")
+WORD = re.compile(r"[a-z0-9]+")
+STOP = frozenset("""
+a an the of to in on at for by with from and or but is are was were be been being it its this
+that these those as into over after before about than then so such has have had do does did
+will would can could should may might must he she they we you i his her their our your them
+him us me my who whom which what when where why how all any some more most said says say
+not no also only other its own very
+""".split())
+
+
+def plain(text):
+    """Lower case, diacritics and apostrophes removed: P'yŏngyang -> pyongyang."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("'", "").replace("’", "")
+
+
+def names(text):
+    """Entity names in a text, each as one token: spaces and hyphens removed, variants unified.
+
+    "Kim Jong Un", "Kim Jong-un" and "KIM JONG-UN" all give "kimjongun"; each longer
+    word of a name is a token too, so that "Hyesan City" meets "Hyesan".
+    """
+    found = set()
+    for match in NAME.finditer(plain(text)):
+        parts = [p for p in re.split(r"[ -]", match.group(0)) if p and p not in NOT_NAMES]
+        if not parts:
+            continue
+        joined = "".join(parts).lower()
+        found.add(VARIANTS.get(joined, joined))
+        for part in parts:
+            word = part.lower()
+            if len(word) > 3:
+                found.add(VARIANTS.get(word, word))
+    return found
+
+
+def periods(occurred):
+    """The period tokens of an `occurred` date: its year and, where given, its month."""
+    if not occurred:
+        return []
+    parts = str(occurred).split("-")
+    out = [f"when{parts[0]}"]
+    if len(parts) > 1:
+        out.append(f"when{parts[0]}{parts[1]}")
+    return out
+
+
+def tag_token(tag):
+    return "tag" + re.sub(r"[^a-z0-9]", "", tag.lower())
+
+
+def search_body(text, quotes, tags, occurred):
+    """The indexed text of one claim: words, then name, tag and period tokens."""
+    words = " ".join([text, *quotes])
+    extra = [f"ent{n}" for n in sorted(names(words))]
+    extra += [tag_token(t) for t in tags]
+    extra += periods(occurred)
+    # Words stemmed here (the search table's tokenizer does not stem), so that the
+    # term counts in link_terms are exactly what a query matches.
+    from .stance import stem
+
+    stemmed = [stem(w) for w in WORD.findall(plain(words).lower()) if w not in STOP]
+    return " ".join(stemmed) + " " + " ".join(extra)
+
+
+def query_terms(body):
+    """A claim body's distinct content tokens, in order."""
+    terms = []
+    for word in WORD.findall(body.lower()):
+        if word in STOP or len(word) < 3 or word in terms:
+            continue
+        terms.append(word)
+    return terms
+
+
+CLAIM_ROWS = """
+SELECT c.id, c.text, c.tags, c.occurred, c.document_id,
+       (SELECT json_group_array(a.quote) FROM appearances a
+         WHERE a.claim_id = c.id AND a.quote IS NOT NULL) AS quotes
+FROM claims c
+"""
+
+# One statement per batch: every target's query against the search table, the best
+# candidates of each kept by a window.
+CANDIDATES = """
+WITH matched AS MATERIALIZED (
+    SELECT t.claim_id AS claim_id, s.claim_id AS other_claim_id, bm25(link_search) AS rank
+    FROM temp.link_batch t JOIN link_search s ON link_search MATCH t.query
+),
+ranked AS (
+    SELECT claim_id, other_claim_id, rank,
+           row_number() OVER (PARTITION BY claim_id ORDER BY rank) AS n
+    FROM matched WHERE other_claim_id != claim_id
+)
+SELECT claim_id, other_claim_id, rank FROM ranked WHERE n <= :depth
+"""
+
+# Re-ranking weights, chosen on the seed corpus (bench/links/seed_recall.py): bm25
+# relative to the claim's best candidate, plus each shared tag, each related tag (tags
+# that go together on other claims), a shared period, shared names, and origins that
+# differ (a link is worth most between independent voices).
+DEPTH = 30          # bm25 candidates re-ranked per claim
+QUERY_TERMS = 16    # a claim's rarest terms make its query: bounded work per claim
+COMMON_FLOOR, COMMON_SHARE = 200, 0.005  # terms in more claims than this are not queried
+BATCH = 200         # claims per retrieval statement
+W_TAG, W_RELATED_TAGS, W_PERIOD, W_NAMES, W_OTHER_ORIGIN = 0.3, 0.4, 0.0, 0.0, 0.2
+CONTRADICTS_AT = 0.5  # the stance model's "against" probability that proposes contradicts
+
+
+def create(conn):
+    """The suggestion and search tables (statement by statement: executescript would
+    commit the caller's transaction)."""
+    for statement in SUGGESTIONS_SQL.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
+def _claims(conn, ids=None):
+    if ids is None:
+        return conn.execute(CLAIM_ROWS + " ORDER BY c.id").fetchall()
+    conn.execute("DROP TABLE IF EXISTS temp.link_wanted")
+    conn.execute("CREATE TEMP TABLE link_wanted (id TEXT PRIMARY KEY)")
+    conn.executemany("INSERT OR IGNORE INTO link_wanted VALUES (?)", [(i,) for i in ids])
+    return conn.execute(CLAIM_ROWS + " JOIN link_wanted w ON w.id = c.id ORDER BY c.id").fetchall()
+
+
+class Claim:
+    """What retrieval and ranking need of a claim; its search body and names are worked
+    out only when asked for (most candidates never need them)."""
+
+    __slots__ = ("id", "text", "tags", "periods", "document_id", "origin_id", "_row", "_quotes", "_names", "_body")
+
+    def __init__(self, row, origin_id):
+        self.id, self.text, self.document_id, self.origin_id = row[0], row[1], row[4], origin_id
+        self.tags = frozenset(json.loads(row[2] or "[]"))
+        self.periods = frozenset(periods(row[3]))
+        self._row, self._quotes, self._names, self._body = row, None, None, None
+
+    @property
+    def quotes(self):
+        if self._quotes is None:
+            self._quotes = [q for q in json.loads(self._row[5] or "[]") if q]
+        return self._quotes
+
+    @property
+    def names(self):
+        if self._names is None:
+            self._names = frozenset(names(" ".join([self.text, *self.quotes])))
+        return self._names
+
+    @property
+    def body(self):
+        if self._body is None:
+            self._body = search_body(self.text, self.quotes, sorted(self.tags), self._row[3])
+        return self._body
+
+
+def _count_terms(conn, bodies, sign):
+    counts = {}
+    for body in bodies:
+        for token in set(WORD.findall(body)):
+            counts[token] = counts.get(token, 0) + 1
+    conn.executemany(
+        "INSERT INTO link_terms (term, claims) VALUES (?, ?) "
+        "ON CONFLICT (term) DO UPDATE SET claims = claims + excluded.claims",
+        [(t, sign * n) for t, n in counts.items()])
+
+
+def unindex(conn, ids_sql):
+    """Remove the search rows (and their term counts) of the claims ``ids_sql`` selects."""
+    rows = f"SELECT search_rowid FROM link_indexed WHERE claim_id IN ({ids_sql})"
+    _count_terms(conn, (b for (b,) in conn.execute(f"SELECT body FROM link_search WHERE rowid IN ({rows})")), -1)
+    conn.execute(f"DELETE FROM link_search WHERE rowid IN ({rows})")
+    conn.execute(f"DELETE FROM link_indexed WHERE claim_id IN ({ids_sql})")
+    conn.execute("DELETE FROM link_terms WHERE claims <= 0")
+
+
+def index_claims(conn, claims, full):
+    """Write the search rows of these claims (all rows anew when ``full``)."""
+    if full:
+        for table in ("link_search", "link_indexed", "link_terms"):
+            conn.execute(f"DELETE FROM {table}")
+    else:
+        conn.execute("DROP TABLE IF EXISTS temp.link_reindexed")
+        conn.execute("CREATE TEMP TABLE link_reindexed (id TEXT PRIMARY KEY)")
+        conn.executemany("INSERT OR IGNORE INTO temp.link_reindexed VALUES (?)", [(c.id,) for c in claims])
+        unindex(conn, "SELECT id FROM temp.link_reindexed")
+    start = conn.execute("SELECT coalesce(max(rowid), 0) FROM link_search").fetchone()[0] + 1
+    conn.executemany("INSERT INTO link_search (rowid, claim_id, body) VALUES (?, ?, ?)",
+                     [(start + i, c.id, c.body) for i, c in enumerate(claims)])
+    conn.executemany("INSERT INTO link_indexed (claim_id, search_rowid) VALUES (?, ?)",
+                     [(c.id, start + i) for i, c in enumerate(claims)])
+    _count_terms(conn, (c.body for c in claims), 1)
+
+
+TAG_COUNTS = """
+SELECT t.value, count(*) FROM claims c, json_each(c.tags) t GROUP BY t.value
+"""
+TAG_PAIRS = """
+SELECT a.value, b.value, count(*) FROM claims c, json_each(c.tags) a, json_each(c.tags) b
+WHERE a.value < b.value GROUP BY a.value, b.value
+"""
+
+
+class TagRelations:
+    """How often two tags go together on a claim (cosine of their claim sets)."""
+
+    def __init__(self, conn):
+        self.counts = dict(conn.execute(TAG_COUNTS).fetchall())
+        self.pairs = {(a, b): n for a, b, n in conn.execute(TAG_PAIRS)}
+
+    def similarity(self, a, b):
+        if a == b:
+            return 1.0
+        key = (a, b) if a < b else (b, a)
+        n = self.pairs.get(key)
+        return n / (self.counts[a] * self.counts[b]) ** 0.5 if n else 0.0
+
+    def related(self, mine, theirs):
+        """Each tag's best match on the other side, summed both ways (0 when either has none)."""
+        if not mine or not theirs:
+            return 0.0
+        return (sum(max(self.similarity(a, b) for b in theirs) for a in mine)
+                + sum(max(self.similarity(a, b) for b in mine) for a in theirs))
+
+
+EXCLUDED_LINKS = """
+SELECT from_claim_id, to_claim_id FROM links
+"""
+
+
+def excluded_pairs(conn, set_aside_links=False):
+    """Pairs never suggested: linked ones (unless set aside, for measuring) and dismissed ones."""
+    pairs = set()
+    sources = [] if set_aside_links else [EXCLUDED_LINKS]
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(review_events)")}
+    if "other_claim_id" in columns:
+        # Reviewers' decisions: a dismissed pair, and a link a reviewer made (whatever later).
+        sources.append("SELECT claim_id, other_claim_id FROM review_events "
+                       "WHERE action IN ('dismiss', 'link') AND other_claim_id IS NOT NULL")
+    for sql in sources:
+        for a, b in conn.execute(sql):
+            pairs.add((a, b) if a < b else (b, a))
+    return pairs
+
+
+def denial_cues(a, b):
+    """Whether one text has a refuting or negation word the other lacks."""
+    from .stance import NEGATION, REFUTING, tokens
+
+    cues = REFUTING | NEGATION
+    words_a, words_b = set(tokens(a)), set(tokens(b))
+    return bool((words_a - words_b) & cues or (words_b - words_a) & cues)
+
+
+def _query(terms, df, common):
+    # The rarest terms, and none that most claims share: a term in thousands of claims
+    # adds little to bm25 but makes every query match thousands of rows.
+    # A claim made only of common terms is still queried by its three rarest.
+    ordered = sorted(terms, key=lambda t: (df.get(t, 0), t))
+    rare = [t for t in ordered if df.get(t, 0) <= common][:QUERY_TERMS] or ordered[:3]
+    return " OR ".join(f'"{t}"' for t in rare)
+
+
+def refresh(conn, claim_ids=None, limit=5, set_aside_links=False, stance_model=None):
+    """Recompute the suggestions of these claims (all claims when None); return how many rows.
+
+    The search rows of the named claims are rewritten first, so that edited claims
+    are found by their new words. ``set_aside_links`` ignores the recorded links (to
+    measure how many of them the suggestions find again).
+    """
+    from .stance import model
+
+    stance_model = stance_model or model()
+    create(conn)
+    full = claim_ids is None
+    origins = dict(conn.execute("SELECT id, origin_id FROM claims"))
+    targets = [Claim(r, origins[r[0]]) for r in _claims(conn, claim_ids)]
+    index_claims(conn, targets, full)
+    if not full:
+        # Claims never indexed (a first run limited to some claims, claims added since):
+        # they must be findable too.
+        unindexed = [r[0] for r in conn.execute(
+            "SELECT id FROM claims EXCEPT SELECT claim_id FROM link_indexed")]
+        if unindexed:
+            index_claims(conn, [Claim(r, origins[r[0]]) for r in _claims(conn, unindexed)], False)
+
+    # Document frequency of each token, to query a claim by its rarest terms.
+    df = dict(conn.execute("SELECT term, claims FROM link_terms"))
+    common = max(COMMON_FLOOR, COMMON_SHARE * len(origins))
+    conn.execute("DROP TABLE IF EXISTS temp.link_targets")
+    conn.execute("CREATE TEMP TABLE link_targets (claim_id TEXT PRIMARY KEY, query TEXT NOT NULL)")
+    conn.executemany("INSERT INTO link_targets VALUES (?, ?)",
+                     [(c.id, query) for c in targets if (query := _query(query_terms(c.body), df, common))])
+    found = {}
+    # In batches: the matches of one batch are held at once, not those of every claim.
+    target_ids = [r[0] for r in conn.execute("SELECT claim_id FROM temp.link_targets")]
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS link_batch (claim_id TEXT PRIMARY KEY, query TEXT NOT NULL)")
+    for start in range(0, len(target_ids), BATCH):
+        conn.execute("DELETE FROM temp.link_batch")
+        conn.executemany("INSERT INTO temp.link_batch SELECT claim_id, query FROM temp.link_targets WHERE claim_id = ?",
+                         [(i,) for i in target_ids[start:start + BATCH]])
+        for claim_id, other_id, rank in conn.execute(CANDIDATES, {"depth": DEPTH}):
+            found.setdefault(claim_id, []).append((other_id, -rank))
+
+    others = {c.id: c for c in targets}
+    missing = {o for lst in found.values() for o, _ in lst} - set(others)
+    if missing:
+        for row in _claims(conn, sorted(missing)):
+            others[row[0]] = Claim(row, origins[row[0]])
+    excluded = excluded_pairs(conn, set_aside_links)
+    relations = TagRelations(conn)
+
+    best = {}
+    for claim in targets:
+        candidates = found.get(claim.id, [])
+        top_rank = max((r for _, r in candidates), default=0) or 1.0
+        scored = []
+        for other_id, rank in candidates:
+            pair = (claim.id, other_id) if claim.id < other_id else (other_id, claim.id)
+            if other_id == claim.id or pair in excluded:
+                continue
+            other = others[other_id]
+            shared_tags = claim.tags & other.tags
+            related = relations.related(claim.tags, other.tags)
+            shared_period = claim.periods & other.periods
+            shared_names = claim.names & other.names if W_NAMES else frozenset()
+            other_origin = claim.origin_id != other.origin_id
+            score = (rank / top_rank + W_TAG * len(shared_tags) + W_RELATED_TAGS * related
+                     + W_PERIOD * bool(shared_period) + W_NAMES * min(len(shared_names), 3)
+                     + W_OTHER_ORIGIN * other_origin)
+            scored.append((score, other, shared_tags, shared_period, shared_names, other_origin))
+        scored.sort(key=lambda s: (-s[0], s[1].id))
+        for score, other, shared_tags, shared_period, shared_names, other_origin in scored[:limit]:
+            pair = (claim.id, other.id) if claim.id < other.id else (other.id, claim.id)
+            if pair in best and best[pair][0] >= score:
+                continue
+            reasons = ["shared words" + (" (best match)" if other is scored[0][1] else "")]
+            if shared_tags:
+                reasons.append("shared tags: " + ", ".join(sorted(shared_tags)))
+            if shared_period:
+                reasons.append("same period: " + max(shared_period, key=len)[4:])
+            shared_names = shared_names or (claim.names & other.names)
+            if shared_names:
+                reasons.append("names: " + ", ".join(sorted(shared_names)[:4]))
+            if other_origin:
+                reasons.append("different origins")
+            best[pair] = (score, claim, other, reasons)
+
+    rows = []
+    for (a, b), (score, claim, other, reasons) in best.items():
+        relation = "corroborates"
+        if denial_cues(claim.text, other.text):
+            # Does either claim, read as a text about the other, deny it? The model is
+            # asked only where a denial or negation word sets the two apart: without
+            # one it all but never answers "against", and asking costs milliseconds.
+            against = max(stance_model.probabilities(claim.text, other.text)["against"],
+                          stance_model.probabilities(other.text, claim.text)["against"])
+            if against >= CONTRADICTS_AT:
+                relation = "contradicts"
+            reasons.append(f"stance model: denial {against:.2f}")
+        rows.append((a, b, relation, round(score, 4), "; ".join(reasons)))
+
+    if full:
+        conn.execute("DELETE FROM link_suggestions")
+    else:
+        conn.executemany("DELETE FROM link_suggestions WHERE claim_id = ? OR other_claim_id = ?",
+                         [(c.id, c.id) for c in targets])
+    conn.executemany("INSERT OR REPLACE INTO link_suggestions (claim_id, other_claim_id, relation, score, reason) "
+                     "VALUES (?, ?, ?, ?, ?)", rows)
+    return len(rows)
+
+
+def refresh_after_build(conn, limit=5):
+    """After a build wrote its rows (inside its transaction): the suggestions of the
+    claims it touched are recomputed and those of removed claims dropped. Nothing is
+    done until someone has run `tracker suggest-links` once on this database."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'link_suggestions'").fetchone():
+        return 0
+    conn.execute("DELETE FROM link_suggestions WHERE claim_id NOT IN (SELECT id FROM claims) "
+                 "OR other_claim_id NOT IN (SELECT id FROM claims)")
+    unindex(conn, "SELECT claim_id FROM link_indexed EXCEPT SELECT id FROM claims")
+    touched = [row[0] for row in conn.execute(
+        "SELECT claim_id FROM temp.touched WHERE claim_id IN (SELECT id FROM claims) LIMIT ?",
+        [REFRESH_IN_BUILD_MAX + 1])]
+    if len(touched) > REFRESH_IN_BUILD_MAX:
+        # A rewrite of (nearly) everything: recomputing every claim's suggestions costs
+        # tens of minutes at 100,000 claims, too much inside a build. The suggestions of
+        # removed claims are gone; the rest wait for the next `tracker suggest-links`.
+        return 0
+    return refresh(conn, touched, limit) if touched else 0
+
+
+# At ~20 ms a claim, about 40 s: the most a build spends on suggestions.
+REFRESH_IN_BUILD_MAX = 2000
