@@ -237,8 +237,12 @@ def cache_path_for(db_path) -> pathlib.Path:
     return pathlib.Path(str(db_path) + ".cache")
 
 
-def check(seeds_dir, texts_dir=None, cache_path=None, progress=lambda *args: None) -> cache.CacheUpdate:
-    """Check a seed tree; raise SeedError listing every problem. Writes only the cache."""
+def check(seeds_dir, texts_dir=None, cache_path=None, progress=lambda *args: None,
+          defer_exposures=False) -> cache.CacheUpdate:
+    """Check a seed tree; raise SeedError listing every problem. Writes only the cache.
+
+    ``defer_exposures``: the exposure warnings are computed beside what follows
+    (``update.pending_exposures``), for the build to collect before it commits."""
     if cache_path is None:
         with tempfile.TemporaryDirectory() as folder:
             return check(seeds_dir, texts_dir, pathlib.Path(folder) / "seeds.cache", progress)
@@ -246,10 +250,11 @@ def check(seeds_dir, texts_dir=None, cache_path=None, progress=lambda *args: Non
     update = cache.update(seeds_dir, cache_path, texts_dir, progress)
     problems = list(update.problems)
     if (seeds_dir / cache.SOURCES_FILE).exists():
-        progress("checking the whole tree")
+        progress("checking what changed against the whole tree")
         conn = cache.open_cache(cache_path)
         try:
-            found, warnings = checks.whole_tree(conn, seeds_dir, update)
+            sources_key = cache.sha256_of(seeds_dir / cache.SOURCES_FILE)
+            found, warnings = checks.whole_tree(conn, seeds_dir, update, sources_key, defer_exposures)
         finally:
             conn.close()
         problems += found
@@ -267,9 +272,17 @@ def build(seeds_dir, db_path, texts_dir=None, progress=lambda *args: None) -> Bu
     cache_path = cache_path_for(db_path)
     pathlib.Path(db_path).parent.mkdir(parents=True, exist_ok=True)
     with cache.locked(cache_path):
-        update = check(seeds_dir, texts_dir, cache_path, progress)
+        update = check(seeds_dir, texts_dir, cache_path, progress, defer_exposures=True)
         sources_key = cache.sha256_of(pathlib.Path(seeds_dir) / cache.SOURCES_FILE)
-        return write(update, db_path, cache_path, sources_key, progress)
+        report = write(update, db_path, cache_path, sources_key, progress)
+        if update.pending_exposures is not None:
+            # the database has them: keep them in the cache, and the tree is checked
+            conn = cache.open_cache(cache_path)
+            try:
+                update.pending_exposures.finish(conn)
+            finally:
+                conn.close()
+        return report
 
 
 def write(update, db_path, cache_path, sources_key, progress=lambda *args: None) -> BuildReport:
@@ -339,6 +352,11 @@ def write(update, db_path, cache_path, sources_key, progress=lambda *args: None)
             # name that does not exist, and a full check costs a scan of every table (18 s
             # at a million claims). The tests run it after every kind of build.
             rewritten = conn.execute("SELECT count(*) FROM temp.changed_documents").fetchone()[0]
+            if update.pending_exposures is not None:
+                progress("waiting for the exposure check")
+                update.warnings += update.pending_exposures.warnings()
+            progress("keeping the warnings")
+            write_warnings(conn, update.warnings)
         counts = {table: db[table].count for table in ("sources", "documents", "claims", "appearances", "links")}
     finally:
         db.close()
@@ -369,8 +387,20 @@ def write_rows(conn, everything):
     conn.execute(INSERT_DRAFTS)
     conn.execute(TOUCHED_CLAIMS)
     conn.execute(SOURCES_OF_TOUCHED)
-    conn.execute("DELETE FROM seed_files")
-    conn.execute("INSERT INTO seed_files (path, content_key) SELECT path, content_key FROM temp.current_files")
+    conn.execute("DELETE FROM seed_files WHERE path IN (SELECT path FROM temp.changed_files)")
+    conn.execute("""INSERT INTO seed_files (path, content_key) SELECT path, content_key FROM temp.current_files
+                    WHERE path IN (SELECT path FROM temp.changed_files)""")
+
+
+# The build's warnings, for the team to browse (tracker check --warnings lists them too).
+WRITE_WARNINGS = "INSERT INTO warnings (kind, file, line, entry, field, message) VALUES (?, ?, ?, ?, ?, ?)"
+
+
+def write_warnings(conn, warnings):
+    """Replace the warnings table with this build's warnings (a few thousand rows at most)."""
+    conn.execute("DELETE FROM warnings")
+    conn.executemany(WRITE_WARNINGS, [(cache.warning_kind(w), w.file, w.line, w.entry, w.field, w.message)
+                                      for w in warnings])
 
 
 def write_reviews(conn, reviews) -> int:

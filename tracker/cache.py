@@ -63,15 +63,64 @@ CREATE INDEX IF NOT EXISTS claims_id ON claims(id);
 CREATE INDEX IF NOT EXISTS appearances_file ON appearances(seed_file);
 CREATE INDEX IF NOT EXISTS appearances_claim ON appearances(claim_id);
 CREATE INDEX IF NOT EXISTS links_file ON links(seed_file);
+CREATE INDEX IF NOT EXISTS appearances_document ON appearances(document_id);
+CREATE INDEX IF NOT EXISTS links_document ON links(document_id);
+CREATE INDEX IF NOT EXISTS links_from ON links(from_claim_id);
+CREATE INDEX IF NOT EXISTS links_to ON links(to_claim_id);
+""" + """
+-- Warnings, kept with the rows they came from: those a file's own parse found (by its
+-- file), and the whole-tree exposure warnings (by the claim whose protected quote is
+-- exposed; checks.py recomputes them for the claims a change can reach).
+CREATE TABLE IF NOT EXISTS file_warnings (
+    seed_file TEXT NOT NULL, kind TEXT NOT NULL, line INTEGER, entry TEXT, field TEXT, message TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS file_warnings_file ON file_warnings(seed_file);
+CREATE TABLE IF NOT EXISTS exposure_warnings (
+    claim_id TEXT NOT NULL, kind TEXT NOT NULL, target TEXT NOT NULL, source_id TEXT NOT NULL,
+    names_source INTEGER NOT NULL, similarity INTEGER NOT NULL,
+    seed_file TEXT NOT NULL, loc TEXT NOT NULL, entry TEXT, field TEXT, message TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS exposure_warnings_claim ON exposure_warnings(claim_id);
+-- What changed since the whole tree was last found sound: the whole-tree checks look
+-- only at these files and at the names they define, defined or referenced before.
+CREATE TABLE IF NOT EXISTS unchecked_files (path TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS unchecked_names (name TEXT PRIMARY KEY);
+CREATE TABLE IF NOT EXISTS checked (key TEXT PRIMARY KEY, value TEXT);
 """
 
 # Bump when the rows a file turns into change shape: the whole cache is then rebuilt.
-CACHE_VERSION = 6
+CACHE_VERSION = 7
 FILE_TABLES = ("documents", "claims", "appearances", "links", "document_texts")
+WARNING_TABLES = ("file_warnings", "exposure_warnings", "unchecked_files", "unchecked_names", "checked")
 BATCH_FILES = 500
 BULK_FILES = 2000
 SOURCES_FILE = "sources.yml"
 REVIEWS_FILE = "reviews.yml"
+
+
+@dataclasses.dataclass(frozen=True)
+class BuildWarning(Problem):
+    """A warning, with its kind (for the summary a build prints) and, when its line is
+    looked up only if it is shown, the path to its node in the file."""
+    kind: str = "other"
+    loc: tuple = None
+
+
+def warning_kind(warning) -> str:
+    if getattr(warning, "kind", None):
+        return warning.kind
+    return "repeated quote" if warning.field == "quote" else "other"
+
+
+def file_warnings(conn, seeds_dir, files):
+    """The warnings the parses of ``files`` found, kept in the cache (no file is read)."""
+    seeds_dir = pathlib.Path(seeds_dir)
+    found = []
+    for seed_file, kind, line, entry, field, message in conn.execute(
+            "SELECT seed_file, kind, line, entry, field, message FROM file_warnings ORDER BY seed_file, rowid"):
+        if seed_file in files:
+            found.append(BuildWarning(str(seeds_dir / seed_file), message, line, entry, field, kind))
+    return found
 
 
 @dataclasses.dataclass
@@ -84,6 +133,7 @@ class CacheUpdate:
     already_reported: set  # ids of entries that failed on their own
     parsed: int  # document files parsed this time (the rest came from the cache)
     sources_unreadable: bool = False  # sources.yml could not be read at all
+    pending_exposures: object = None  # checks.PendingExposures while they are computed beside the write
 
 
 @contextlib.contextmanager
@@ -102,7 +152,7 @@ def open_cache(path) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = OFF")  # a cache: a crash costs a re-parse, nothing more
     if conn.execute("PRAGMA user_version").fetchone()[0] != CACHE_VERSION:
-        for table in ("files",) + FILE_TABLES + ("sources",):
+        for table in ("files",) + FILE_TABLES + ("sources",) + WARNING_TABLES:
             conn.execute(f"DROP TABLE IF EXISTS {table}")
         conn.executescript(CACHE_SCHEMA + f"PRAGMA user_version = {CACHE_VERSION};")
     return conn
@@ -187,7 +237,8 @@ def document_files(seeds_dir: pathlib.Path):
         if not entry.name.endswith((".yml", ".yaml")):
             problems.append(Problem(str(path), "seed files end in .yml (lower case): rename it, or it is not built"))
             continue
-        problem = seed_file_problem(seeds_dir, path)
+        # (the entry knows whether it is a link without another system call)
+        problem = seed_file_problem(seeds_dir, path) if entry.is_symlink() else None
         if problem:
             problems.append(problem)
         elif entry.is_file():
@@ -242,7 +293,7 @@ def update(seeds_dir, cache_path, texts_dir=None, progress=lambda step, done=Non
     for path, stat in listed:
         # A file is known by its path inside the seed tree, however the tree was named on
         # the command line ('seeds', './seeds', an absolute path): the same file, the same rows.
-        seed_file = path.relative_to(seeds_dir).as_posix()
+        seed_file = "documents/" + path.name  # = path.relative_to(seeds_dir), without pathlib's cost
         old = cached.pop(seed_file, None)
         if old is None:
             to_parse.append((str(path), seed_file, None, texts))  # the parser hashes it as it reads it
@@ -256,23 +307,24 @@ def update(seeds_dir, cache_path, texts_dir=None, progress=lambda step, done=Non
         else:
             to_parse.append((str(path), seed_file, yaml_sha, texts))
 
-    with write_transaction(conn):
-        forget(conn, list(cached) + [item[1] for item in to_parse])
-    # Many files to parse (a first build): drop the cache's indexes and make them once.
+    # Many files to parse (a first build): drop the cache's indexes and make them once,
+    # and let the next whole-tree check look at everything.
     bulk = FILE_TABLES if len(to_parse) > BULK_FILES else ()
+    with write_transaction(conn):
+        forget(conn, list(cached) + [item[1] for item in to_parse], track=not bulk)
     with write_transaction(conn), suspended(conn, "index", bulk):
         batch = []
         for index, parsed in enumerate(parse_all(to_parse), 1):
             problems += parsed["problems"]
-            warnings += parsed["warnings"]
             already_reported |= parsed["defined"]
             if not parsed["problems"]:
                 batch.append(parsed)
                 files[parsed["seed_file"]] = parsed["key"]
             if len(batch) == BATCH_FILES or index == len(to_parse):
-                store(conn, batch)
+                store(conn, batch, track=not bulk)
                 batch = []
                 progress("parsing changed documents", index, len(to_parse))
+    warnings = file_warnings(conn, seeds_dir, files)
     conn.close()
     return CacheUpdate(
         sources=source_items,
@@ -286,18 +338,36 @@ def update(seeds_dir, cache_path, texts_dir=None, progress=lambda step, done=Non
     )
 
 
-def forget(conn, paths):
+UNCHECKED_NAMES_OF_STALE = """
+INSERT OR IGNORE INTO unchecked_names (name)
+SELECT id FROM documents WHERE seed_file IN (SELECT path FROM temp.stale)
+UNION SELECT id FROM claims WHERE seed_file IN (SELECT path FROM temp.stale)
+UNION SELECT claim_id FROM appearances WHERE seed_file IN (SELECT path FROM temp.stale)
+UNION SELECT from_claim_id FROM links WHERE seed_file IN (SELECT path FROM temp.stale)
+UNION SELECT to_claim_id FROM links WHERE seed_file IN (SELECT path FROM temp.stale)
+"""
+
+
+def forget(conn, paths, track=True):
     """Drop the rows of files that changed or went away, in one pass per table."""
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS stale (path TEXT PRIMARY KEY)")
     conn.execute("DELETE FROM temp.stale")
     conn.executemany("INSERT OR IGNORE INTO temp.stale VALUES (?)", ((path,) for path in paths))
+    # The whole-tree checks look again at these files and at every name they held.
+    if track:
+        conn.execute("INSERT OR IGNORE INTO unchecked_files SELECT path FROM temp.stale")
+        conn.execute(UNCHECKED_NAMES_OF_STALE)
+    else:
+        conn.execute("DELETE FROM checked")
     conn.execute("DELETE FROM files WHERE path IN (SELECT path FROM temp.stale)")
+    conn.execute("DELETE FROM file_warnings WHERE seed_file IN (SELECT path FROM temp.stale)")
     for table in FILE_TABLES:
         conn.execute(f"DELETE FROM {table} WHERE seed_file IN (SELECT path FROM temp.stale)")
 
 
-def store(conn, batch):
-    """Write the rows of a batch of parsed files."""
+def store(conn, batch, track=True):
+    """Write the rows of a batch of parsed files; ``track``: note them for the next
+    whole-tree check (without it, the next check looks at everything)."""
     conn.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?)",
                      [(p["seed_file"], p["key"], p["text_file"], p["size"], p["mtime_ns"], *p["text_stat"])
                       for p in batch])
@@ -307,6 +377,17 @@ def store(conn, batch):
                      (r for p in batch for r in p["appearances"]))
     conn.executemany("INSERT INTO links VALUES (?, ?, ?, ?, ?, ?, ?)", (r for p in batch for r in p["links"]))
     conn.executemany("INSERT INTO document_texts VALUES (?, ?, ?)", (p["text"] for p in batch if p.get("text")))
+    conn.executemany("INSERT INTO file_warnings VALUES (?, ?, ?, ?, ?, ?)",
+                     [(p["seed_file"], kind, w.line, w.entry, w.field, w.message)
+                      for p in batch for w in p["warnings"] for kind in [warning_kind(w)]])
+    if not track:
+        conn.execute("DELETE FROM checked")
+        return
+    conn.executemany("INSERT OR IGNORE INTO unchecked_files VALUES (?)", [(p["seed_file"],) for p in batch])
+    conn.executemany("INSERT OR IGNORE INTO unchecked_names VALUES (?)", (
+        (name,) for p in batch for name in {
+            p["document"][0], *(r[0] for r in p["claims"]), *(r[2] for r in p["appearances"]),
+            *(r[2] for r in p["links"]), *(r[3] for r in p["links"])}))
 
 
 def parse_all(work):

@@ -5,10 +5,13 @@ in it (for the line number), the entry, the field, the message, and the name it 
 unknown (so that an entry that already failed on its own is not reported twice).
 """
 
+import dataclasses
+import itertools
 import json
 import pathlib
 
-from . import exposure
+from .cache import BuildWarning
+from .database import write_transaction
 from .seeds import Problem, line_of
 
 DUPLICATE_DOCUMENTS = """
@@ -18,7 +21,7 @@ SELECT d.seed_file, json_array('id') AS loc, 'document ' || d.id AS entry, 'id' 
        || ')' AS message,
        NULL AS name
 FROM documents d
-WHERE d.id IN (SELECT id FROM documents GROUP BY id HAVING count(*) > 1)
+WHERE d.id IN (SELECT id FROM documents WHERE 1 /*scope*/ GROUP BY id HAVING count(*) > 1)
 """
 
 CLAIMS_DEFINED_TWICE = """
@@ -28,7 +31,7 @@ SELECT c.seed_file, json_array('claims', c.position, 'id'), 'claims[' || c.posit
        || '); define it once and use ''ref'' elsewhere',
        NULL
 FROM claims c
-WHERE c.id IN (SELECT id FROM claims GROUP BY id HAVING count(*) > 1)
+WHERE c.id IN (SELECT id FROM claims WHERE 1 /*scope*/ GROUP BY id HAVING count(*) > 1)
 """
 
 UNKNOWN_REFS = """
@@ -36,7 +39,7 @@ SELECT a.seed_file, json_array('claims', a.position, 'ref'), 'claims[' || a.posi
        'ref', 'unknown claim ' || quote(a.claim_id) || ': no document defines it with ''id'' and ''text''',
        a.claim_id
 FROM appearances a
-WHERE a.is_ref AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.id = a.claim_id)
+WHERE a.is_ref AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.id = a.claim_id) /*scope*/
 """
 
 UNKNOWN_ORIGINS = """
@@ -44,7 +47,7 @@ SELECT a.seed_file, json_array('claims', a.position, 'source'),
        'claims[' || a.position || '] (' || CASE a.is_ref WHEN 1 THEN 'ref ' ELSE 'id ' END || a.claim_id || ')',
        'source', 'unknown source ' || quote(a.source_id) || ': add it to sources.yml or fix the id', a.source_id
 FROM appearances a
-WHERE NOT EXISTS (SELECT 1 FROM sources s WHERE s.id = a.source_id)
+WHERE NOT EXISTS (SELECT 1 FROM sources s WHERE s.id = a.source_id) /*scope*/
 """
 
 UNKNOWN_RELAYS = """
@@ -52,14 +55,14 @@ SELECT a.seed_file, json_array('claims', a.position, 'via', v.key),
        'claims[' || a.position || '] (' || CASE a.is_ref WHEN 1 THEN 'ref ' ELSE 'id ' END || a.claim_id || ')',
        'via[' || v.key || ']', 'unknown source ' || quote(v.value) || ': add it to sources.yml or fix the id', v.value
 FROM appearances a, json_each(a.via) v
-WHERE a.via != '[]' AND NOT EXISTS (SELECT 1 FROM sources s WHERE s.id = v.value)
+WHERE a.via != '[]' AND NOT EXISTS (SELECT 1 FROM sources s WHERE s.id = v.value) /*scope*/
 """
 
 UNKNOWN_PUBLISHERS = """
 SELECT d.seed_file, json_array('publisher'), 'document ' || d.id, 'publisher',
        'unknown source ' || quote(d.publisher_id) || ': add it to sources.yml or fix the id', d.publisher_id
 FROM documents d
-WHERE NOT EXISTS (SELECT 1 FROM sources s WHERE s.id = d.publisher_id)
+WHERE NOT EXISTS (SELECT 1 FROM sources s WHERE s.id = d.publisher_id) /*scope*/
 """
 
 UNKNOWN_LINK_ENDS = """
@@ -67,8 +70,8 @@ SELECT l.seed_file, json_array('links', l.position, e.field),
        'links[' || l.position || '] (' || l.from_claim_id || ' -> ' || l.to_claim_id || ')', e.field,
        'unknown claim ' || quote(e.claim_id), e.claim_id
 FROM links l
-JOIN (SELECT rowid AS link, 'from' AS field, from_claim_id AS claim_id FROM links
-      UNION ALL SELECT rowid, 'to', to_claim_id FROM links) e ON e.link = l.rowid
+JOIN (SELECT rowid AS link, 'from' AS field, from_claim_id AS claim_id FROM links WHERE 1 /*scope from*/
+      UNION ALL SELECT rowid, 'to', to_claim_id FROM links WHERE 1 /*scope to*/) e ON e.link = l.rowid
 WHERE NOT EXISTS (SELECT 1 FROM claims c WHERE c.id = e.claim_id)
 """
 
@@ -84,6 +87,7 @@ WITH ordered AS (
                PARTITION BY min(from_claim_id, to_claim_id), max(from_claim_id, to_claim_id)
                ORDER BY seed_file, position) AS first
     FROM links
+    WHERE 1 /*scope*/
 )
 SELECT seed_file, json_array('links', position), 'links[' || position || '] (' || from_claim_id || ' -> ' || to_claim_id || ')',
        NULL, 'duplicate link: ' || a || ' and ' || b || ' are already linked in ' || first || ' (links are symmetric)',
@@ -132,6 +136,38 @@ ALL = (DUPLICATE_DOCUMENTS, CLAIMS_DEFINED_TWICE, UNKNOWN_REFS, UNKNOWN_ORIGINS,
 # Asked only when sources.yml could be read: otherwise every name would be "unknown".
 NAME_SOURCES = (UNKNOWN_ORIGINS, UNKNOWN_RELAYS, UNKNOWN_PUBLISHERS)
 
+# A rebuild asks the queries above only about what changed since the tree was last
+# found sound (the cache's unchecked_files, and unchecked_names: every id those files
+# define, use or link to, now or before): a problem that involves nothing of it was
+# there at that last check, which is impossible. Each /*scope*/ of a query becomes the
+# clause below; a full check (a first build, sources.yml changed, or many files
+# changed) leaves them empty.
+UNCHECKED = "(SELECT path FROM unchecked_files)"
+NAMES = "(SELECT name FROM unchecked_names)"
+SCOPES = {
+    DUPLICATE_DOCUMENTS: {"/*scope*/": f"AND id IN (SELECT id FROM documents WHERE seed_file IN {UNCHECKED} "
+                                       f"UNION SELECT name FROM unchecked_names)"},
+    CLAIMS_DEFINED_TWICE: {"/*scope*/": f"AND id IN (SELECT id FROM claims WHERE seed_file IN {UNCHECKED} "
+                                        f"UNION SELECT name FROM unchecked_names)"},
+    UNKNOWN_REFS: {"/*scope*/": f"AND (a.seed_file IN {UNCHECKED} OR a.claim_id IN {NAMES})"},
+    UNKNOWN_ORIGINS: {"/*scope*/": f"AND a.seed_file IN {UNCHECKED}"},
+    UNKNOWN_RELAYS: {"/*scope*/": f"AND a.seed_file IN {UNCHECKED}"},
+    UNKNOWN_PUBLISHERS: {"/*scope*/": f"AND d.seed_file IN {UNCHECKED}"},
+    UNKNOWN_LINK_ENDS: {"/*scope from*/": f"AND (seed_file IN {UNCHECKED} OR from_claim_id IN {NAMES})",
+                        "/*scope to*/": f"AND (seed_file IN {UNCHECKED} OR to_claim_id IN {NAMES})"},
+    # every link touching a claim of a changed link: all the links of each pair it forms
+    DUPLICATE_LINKS: {"/*scope*/": f"AND (from_claim_id IN {NAMES} OR to_claim_id IN {NAMES})"},
+}
+# Above this share of the tree changed, one pass over everything is cheaper.
+FULL_CHECK_SHARE = 0.2
+
+
+def scoped(query, full):
+    """``query`` asked of the whole tree (``full``) or of what changed since its last check."""
+    for marker, clause in SCOPES.get(query, {}).items():
+        query = query.replace(marker, "" if full else clause)
+    return query
+
 
 def problems_of(conn, query, seeds_dir, already_reported=frozenset()):
     """The rows of a check query as Problems, each file shown as under ``seeds_dir``."""
@@ -144,17 +180,40 @@ def problems_of(conn, query, seeds_dir, already_reported=frozenset()):
     return found
 
 
-def whole_tree(conn, seeds_dir, update):
+def full_check_needed(conn, sources_key) -> bool:
+    """Whether the whole tree must be checked: sources.yml changed since the last sound
+    check (every name may now be known or unknown), or much of the tree did."""
+    last = conn.execute("SELECT value FROM checked WHERE key = 'sources'").fetchone()
+    if last is None or last[0] != sources_key:
+        return True
+    files = conn.execute("SELECT count(*) FROM files").fetchone()[0]
+    changed = conn.execute("SELECT count(*) FROM unchecked_files").fetchone()[0]
+    return changed > FULL_CHECK_SHARE * max(files, 1)
+
+
+def mark_checked(conn, sources_key):
+    """The tree is sound as it stands: the next check starts from here."""
+    with write_transaction(conn):
+        conn.execute("DELETE FROM unchecked_files")
+        conn.execute("DELETE FROM unchecked_names")
+        conn.execute("INSERT OR REPLACE INTO checked (key, value) VALUES ('sources', ?)", [sources_key])
+
+
+def whole_tree(conn, seeds_dir, update, sources_key=None, defer_exposures=False):
     """Every cross-file problem (SQL over the cache, plus sources and reviews, which are
-    small), and the warnings that need the whole tree: (problems, warnings)."""
+    small), and the warnings that need the whole tree: (problems, warnings).
+
+    With ``sources_key`` (the content key of sources.yml), only what changed since the
+    last sound check is looked at (see SCOPES), and a sound tree is marked checked."""
     seeds_dir = pathlib.Path(seeds_dir)
     sources, reviews, already_reported = update.sources, update.reviews, update.already_reported
     sources_file, reviews_file = str(seeds_dir / "sources.yml"), str(seeds_dir / "reviews.yml")
     problems, warnings = [], []
+    full = sources_key is None or full_check_needed(conn, sources_key)
     for query in ALL:
         if update.sources_unreadable and query in NAME_SOURCES:
             continue
-        problems += problems_of(conn, query, seeds_dir, already_reported)
+        problems += problems_of(conn, scoped(query, full), seeds_dir, already_reported)
 
     sources_path = pathlib.Path(sources_file)
     first_index = {}
@@ -183,12 +242,21 @@ def whole_tree(conn, seeds_dir, update):
         # claim gone from the seeds are kept, orphaned, with a warning.
         for index, review in reviews:
             if review.claim not in known and review.claim not in already_reported:
-                warnings.append(Problem(
+                warnings.append(BuildWarning(
                     reviews_file, f"claim {review.claim!r} is no longer in the seeds: its review events are kept "
                     "as orphaned (view orphaned_review_events)", line=line_of(reviews_path, (index, "claim")),
-                    entry=f"reviews[{index}] (claim {review.claim})", field="claim"))
-    warnings += exposure_warnings(conn, seeds_dir)
-    warnings += problems_of(conn, DRAFTS_REMAINING, seeds_dir)
+                    entry=f"reviews[{index}] (claim {review.claim})", field="claim", kind="orphaned review"))
+    # drafts: one warning per file that still holds entries marked draft: true
+    warnings += [BuildWarning(**dataclasses.asdict(found), kind="draft entries")
+                 for found in problems_of(conn, DRAFTS_REMAINING, seeds_dir)]
+    if defer_exposures and not problems:
+        # the build writes the database meanwhile, and keeps them when it is done
+        update.pending_exposures = PendingExposures(conn, seeds_dir, full, sources_key)
+        return problems, warnings
+    if not problems:
+        warnings += stored_exposure_warnings(conn, seeds_dir, full)
+    if sources_key is not None and not problems:
+        mark_checked(conn, sources_key)
     return problems, warnings
 
 
@@ -205,18 +273,142 @@ EXPOSED_PLACES = {
 def exposure_warnings(conn, seeds_dir):
     """Claim texts, link notes and document notes that render a protected source's quote
     near-verbatim, or name the source (tracker/exposure.py): warnings at build time,
-    and reasons for publish to refuse."""
-    warnings = []
-    for found in exposure.find(conn):
-        field = {"claim text": "text", "link note": "note", "document note": "notes"}[found.kind]
-        params = found.link if found.kind == "link note" else (found.target,)
-        seed_file, loc, entry = conn.execute(EXPOSED_PLACES[found.kind], params).fetchone()
-        path = pathlib.Path(seeds_dir) / seed_file
-        advice = ("reword it, or 'tracker publish' refuses to publish the quote" if not found.names_source
-                  else "say less about who the source is")
-        warnings.append(Problem(str(path), f"{found}: {advice}", line=line_of(path, json.loads(loc)),
-                                entry=entry, field=field))
+    and reasons for publish to refuse. Computed afresh over the whole tree."""
+    return stored_exposure_warnings(conn, seeds_dir, full=True)
+
+
+# The claims whose exposure warnings a change can alter (K: every name the changed files
+# define, use or link to, now or before): K, the claims linked to K (a linked claim's
+# text and the link's note are compared with the quote), and the claims appearing in a
+# document where a claim of K appears (that document's claim texts are compared).
+EXPOSURE_SCOPE = """
+INSERT OR IGNORE INTO temp.exposure_scope (claim_id)
+SELECT name FROM unchecked_names
+UNION SELECT to_claim_id FROM links WHERE from_claim_id IN (SELECT name FROM unchecked_names)
+UNION SELECT from_claim_id FROM links WHERE to_claim_id IN (SELECT name FROM unchecked_names)
+UNION SELECT claim_id FROM appearances WHERE seed_file IN (
+    SELECT seed_file FROM appearances WHERE claim_id IN (SELECT name FROM unchecked_names))
+"""
+# exposure.CANDIDATES asked only about the protected quotes of the claims in scope.
+PROTECTED_QUOTES = "WHERE s.sensitivity = 'protected' AND a.quote IS NOT NULL"
+IN_SCOPE = " AND a.claim_id IN (SELECT claim_id FROM temp.exposure_scope)"
+STORE_EXPOSURE = "INSERT INTO exposure_warnings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+STORED_EXPOSURES = """
+SELECT claim_id, kind, target, source_id, names_source, similarity, seed_file, loc, entry, field, message
+FROM exposure_warnings
+"""
+EXPOSURE_FIELDS = {"claim text": "text", "link note": "note", "document note": "notes"}
+
+
+def compute_exposures(cache_path, seeds_dir, full):
+    """The exposure warnings brought up to date, read-only (it may run beside the write of
+    the database, on a connection of its own): (claims recomputed, or None for all; their
+    new rows for exposure_warnings; the tree's warnings, old and new merged)."""
+    from . import exposure  # rapidfuzz: only when something is to be compared
+    from .cache import open_cache
+
+    conn = open_cache(cache_path)
+    try:
+        query, scope = exposure.CANDIDATES, None
+        kept = STORED_EXPOSURES
+        if not full and PROTECTED_QUOTES in query:
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS exposure_scope (claim_id TEXT PRIMARY KEY)")
+            conn.execute("DELETE FROM temp.exposure_scope")
+            conn.execute(EXPOSURE_SCOPE)
+            scope = [row[0] for row in conn.execute("SELECT claim_id FROM temp.exposure_scope")]
+            query = query.replace(PROTECTED_QUOTES, PROTECTED_QUOTES + IN_SCOPE)
+            kept += " WHERE claim_id NOT IN (SELECT claim_id FROM temp.exposure_scope)"
+        # one claim's candidates at a time, in claim order (SQLite sorts on disk): the
+        # whole tree's candidates (two million rows at a million claims) never sit in memory
+        rows = []
+        for claim_id, group in itertools.groupby(conn.execute(query.rstrip() + "\nORDER BY 1"),
+                                                 key=lambda row: row[0]):
+            for found in exposure.exposures(list(group)):
+                params = found.link if found.kind == "link note" else (found.target,)
+                seed_file, loc, entry = conn.execute(EXPOSED_PLACES[found.kind], params).fetchone()
+                advice = ("reword it, or 'tracker publish' refuses to publish the quote" if not found.names_source
+                          else "say less about who the source is")
+                rows.append((claim_id, found.kind, found.target, found.source_id, int(found.names_source),
+                             found.similarity, seed_file, loc, entry, EXPOSURE_FIELDS[found.kind],
+                             f"{found}: {advice}"))
+        old = conn.execute(kept).fetchall() if scope is not None else []
+        return scope, rows, merged_exposures(old + rows, seeds_dir)
+    finally:
+        conn.close()
+
+
+def store_exposures(conn, scope, rows):
+    """Keep the recomputed exposure rows in the cache (``scope``: the claims recomputed)."""
+    with write_transaction(conn):
+        if scope is None:
+            conn.execute("DELETE FROM exposure_warnings")
+        else:
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS exposure_scope (claim_id TEXT PRIMARY KEY)")
+            conn.execute("DELETE FROM temp.exposure_scope")
+            conn.executemany("INSERT INTO temp.exposure_scope VALUES (?)", [(c,) for c in scope])
+            conn.execute("DELETE FROM exposure_warnings WHERE claim_id IN (SELECT claim_id FROM temp.exposure_scope)")
+        conn.executemany(STORE_EXPOSURE, rows)
+
+
+def cache_file(conn) -> str:
+    return next(row[2] for row in conn.execute("PRAGMA database_list") if row[1] == "main")
+
+
+def stored_exposure_warnings(conn, seeds_dir, full):
+    """The exposure warnings of the tree, brought up to date and kept (see
+    compute_exposures): one per written text and protected source, the nearest rendering
+    first. No seed file is read: a warning's line is looked up only when it is shown
+    (``with_line``)."""
+    scope, rows, warnings = compute_exposures(cache_file(conn), seeds_dir, full)
+    store_exposures(conn, scope, rows)
     return warnings
+
+
+def merged_exposures(rows, seeds_dir):
+    best = {}
+    for row in rows:
+        claim_id, kind, target, source_id, names, similarity = row[:6]
+        key = (kind, target, source_id, names)
+        if key not in best or (-similarity, claim_id) < (-best[key][5], best[key][0]):
+            best[key] = row
+    warnings = []
+    for row in sorted(best.values(), key=lambda r: (r[4], -r[5], r[1], r[2])):
+        seed_file, loc, entry, field, message = row[6:]
+        warnings.append(BuildWarning(str(pathlib.Path(seeds_dir) / seed_file), message, None, entry, field,
+                                     "protected source named" if row[4] else "protected quote exposed",
+                                     tuple(json.loads(loc))))
+    return warnings
+
+
+class PendingExposures:
+    """The exposure warnings, computed on a thread of their own while the build writes the
+    database (SQLite lets the GIL go while a statement runs, so the two overlap on two
+    cores); ``warnings()`` waits for them, ``finish()`` keeps them in the cache and marks
+    the tree checked once the database has them."""
+
+    def __init__(self, conn, seeds_dir, full, sources_key):
+        import concurrent.futures
+
+        self.sources_key = sources_key
+        self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+        self.future = self.pool.submit(compute_exposures, cache_file(conn), seeds_dir, full)
+
+    def warnings(self):
+        return self.future.result()[2]
+
+    def finish(self, conn):
+        scope, rows, _ = self.future.result()
+        self.pool.shutdown()
+        store_exposures(conn, scope, rows)
+        mark_checked(conn, self.sources_key)
+
+
+def with_line(warning):
+    """The warning with its line in the seed file (looked up now, for the few shown)."""
+    loc = getattr(warning, "loc", None)
+    if warning.line is not None or loc is None:
+        return warning
+    return dataclasses.replace(warning, line=line_of(pathlib.Path(warning.file), loc))
 
 
 def _chunks(items, size):

@@ -74,9 +74,28 @@ def open_db(path):
         raise typer.Exit(code=1)
 
 
-def show_warnings(warnings):
-    for warning in warnings:
-        err.print(f"[yellow]warning:[/] {escape(str(warning))}", soft_wrap=True)
+# A build shows its warnings as counts by kind and the first few in full, never
+# thousands of lines: `tracker check --warnings` and the warnings table list them all.
+WARNINGS_SHOWN = 5
+
+
+def show_warnings(warnings, shown=WARNINGS_SHOWN):
+    """The warnings: a summary and the first ``shown`` in full (None: all of them)."""
+    if not warnings:
+        return
+    from collections import Counter
+
+    from .cache import warning_kind
+    from .checks import with_line
+
+    kinds = Counter(warning_kind(warning) for warning in warnings)
+    err.print(f"[yellow]{len(warnings):,} warning(s):[/] "
+              + ", ".join(f"{count:,} {escape(kind)}" for kind, count in kinds.most_common()))
+    for warning in warnings[:shown] if shown is not None else warnings:
+        err.print(f"[yellow]warning:[/] {escape(str(with_line(warning)))}", soft_wrap=True)
+    if shown is not None and len(warnings) > shown:
+        err.print(f"  ... and {len(warnings) - shown:,} more: 'tracker check --warnings' lists them all, "
+                  "and so does the warnings table of the database (in Datasette)", soft_wrap=True)
 
 
 @app.command()
@@ -93,6 +112,10 @@ def build(seeds: pathlib.Path = SEEDS, db: pathlib.Path = DB, texts: Optional[pa
             progress.stop()
             fail(e.problems)
     show_warnings(report.warnings)
+    if not (report.files_parsed or report.documents_rewritten or report.reviews_added):
+        out.print(f"Nothing changed since the last build: {escape(str(db))} is up to date "
+                  f"({report.claims} claims, {report.documents} documents, {report.sources} sources)")
+        return
     out.print(
         f"Built {escape(str(db))}: {report.claims} claims, {report.appearances} appearances, "
         f"{report.links} links, {report.documents} documents, {report.sources} sources "
@@ -103,15 +126,25 @@ def build(seeds: pathlib.Path = SEEDS, db: pathlib.Path = DB, texts: Optional[pa
 
 
 @app.command()
-def check(seeds: pathlib.Path = SEEDS, texts: Optional[pathlib.Path] = TEXTS):
+def check(seeds: pathlib.Path = SEEDS, texts: Optional[pathlib.Path] = TEXTS,
+          warnings: bool = typer.Option(False, "--warnings", help="List every warning in full, with its line."),
+          db: Optional[pathlib.Path] = typer.Option(
+              None, "--db", help="Reuse the seed cache of this database's builds: only changed files are "
+              "parsed (the database itself is not written).")):
     """Check the seeds without writing anything (exit 1 and list every problem if any)."""
     with BuildProgress() as progress:
         try:
-            checked = build_module.check(seeds, texts, progress=progress)
+            if db is None:
+                checked = build_module.check(seeds, texts, progress=progress)
+            else:
+                cache_path = build_module.cache_path_for(db)
+                cache_path.parent.mkdir(parents=True, exist_ok=True)
+                with build_module.cache.locked(cache_path):
+                    checked = build_module.check(seeds, texts, cache_path, progress=progress)
         except SeedError as e:
             progress.stop()
             fail(e.problems)
-    show_warnings(checked.warnings)
+    show_warnings(checked.warnings, shown=None if warnings else WARNINGS_SHOWN)
     out.print(
         f"OK: {len(checked.sources)} sources, {len(checked.files)} documents"
         + (", quotes checked against texts" if texts else " (texts not checked: pass --texts DIR)")

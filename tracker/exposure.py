@@ -44,18 +44,39 @@ written AS (
     FROM protected p
     JOIN appearances o ON o.document_id = p.document_id
     JOIN claims c ON c.id = o.claim_id
+    -- (each way of reaching a link is a branch of its own, so that every join is an index
+    -- lookup: an OR in a join condition scans every link for every quote)
     UNION
     SELECT p.document_id, p.claim_id, 'claim text', c.id, c.text, NULL, NULL
     FROM protected p
-    JOIN links l ON p.claim_id IN (l.from_claim_id, l.to_claim_id)
-    JOIN claims c ON c.id IN (l.from_claim_id, l.to_claim_id) AND c.id != p.claim_id
+    JOIN links l ON l.from_claim_id = p.claim_id
+    JOIN claims c ON c.id = l.to_claim_id AND c.id != p.claim_id
+    UNION
+    SELECT p.document_id, p.claim_id, 'claim text', c.id, c.text, NULL, NULL
+    FROM protected p
+    JOIN links l ON l.to_claim_id = p.claim_id
+    JOIN claims c ON c.id = l.from_claim_id AND c.id != p.claim_id
     UNION
     -- link notes: links recorded in the document, or touching the claim
     SELECT p.document_id, p.claim_id, 'link note',
            l.document_id || ' links[' || l.position || '] (' || l.from_claim_id || ' - ' || l.to_claim_id || ')',
            l.note, l.document_id, l.position
     FROM protected p
-    JOIN links l ON l.document_id = p.document_id OR p.claim_id IN (l.from_claim_id, l.to_claim_id)
+    JOIN links l ON l.document_id = p.document_id
+    WHERE l.note IS NOT NULL
+    UNION
+    SELECT p.document_id, p.claim_id, 'link note',
+           l.document_id || ' links[' || l.position || '] (' || l.from_claim_id || ' - ' || l.to_claim_id || ')',
+           l.note, l.document_id, l.position
+    FROM protected p
+    JOIN links l ON l.from_claim_id = p.claim_id
+    WHERE l.note IS NOT NULL
+    UNION
+    SELECT p.document_id, p.claim_id, 'link note',
+           l.document_id || ' links[' || l.position || '] (' || l.from_claim_id || ' - ' || l.to_claim_id || ')',
+           l.note, l.document_id, l.position
+    FROM protected p
+    JOIN links l ON l.to_claim_id = p.claim_id
     WHERE l.note IS NOT NULL
     UNION
     SELECT p.document_id, p.claim_id, 'document note', d.id, d.notes, NULL, NULL

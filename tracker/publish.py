@@ -57,6 +57,7 @@ PSEUDONYM_PREFIX = "protected-"
 TABLES = ("source_types", "sources", "documents", "claims", "appearances", "links", "review_events")
 # Tables of the full database that never reach the public file.
 NOT_PUBLISHED = ("source_pseudonyms", "seed_files",
+                 "warnings",  # warnings quote protected texts
                  # the documents' texts are the publishers' words: the team's only
                  "document_texts", "document_texts_fts")
 # Published empty: working queues, and what is made afresh from the public rows.

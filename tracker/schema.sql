@@ -177,6 +177,18 @@ CREATE INDEX IF NOT EXISTS sources_type ON sources(type);
 CREATE INDEX IF NOT EXISTS sources_outlet ON sources(outlet_id);
 CREATE INDEX IF NOT EXISTS review_events_claim ON review_events(claim_id, created_at);
 
+-- The warnings of the last build (quotes found more than once, protected quotes rendered
+-- near-verbatim, orphaned review events): tracker build shows a summary, tracker check
+-- --warnings lists them all. Rewritten by every build; never published.
+CREATE TABLE IF NOT EXISTS warnings (
+    kind TEXT NOT NULL,
+    file TEXT NOT NULL,
+    line INTEGER,
+    entry TEXT,
+    field TEXT,
+    message TEXT NOT NULL
+);
+
 -- Entries marked `draft: true` (proposed by `tracker draft`): checked like any other but
 -- kept out of claims and appearances, so they count for nothing until confirmed. Keyed
 -- like appearances; the `drafts` view lists them for the team; never published.

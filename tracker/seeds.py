@@ -15,7 +15,6 @@ from typing import Optional
 
 import pydantic
 import yaml
-from rapidfuzz import fuzz
 
 from .models import Document, shorten
 
@@ -245,6 +244,8 @@ def load_document(path: pathlib.Path, shown: str, raw: bytes | None = None):
 
 def closest_passage(quote: str, text: str) -> str:
     """The passage of ``text`` most like ``quote``, widened to whole words."""
+    from rapidfuzz import fuzz  # only when a quote is not found: not on every start-up
+
     alignment = fuzz.partial_ratio_alignment(quote, text)
     start, end = alignment.dest_start, alignment.dest_end
     while start > 0 and not text[start - 1].isspace():

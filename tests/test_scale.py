@@ -1,0 +1,255 @@
+"""The edit loop at scale (issue 14): warnings kept per file in the seed cache and shown
+as a summary, a no-change rebuild that parses nothing and says so, whole-tree checks
+over what changed that still find every problem, and search counts bounded on the
+Datasette plugin's path. Timings live in bench/, not here."""
+
+import copy
+import sqlite3
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from conftest import DOCUMENTS, write_seeds
+from tracker import cli as cli_module
+from tracker.build import build, cache_path_for, check
+from tracker.cli import app
+from tracker.seeds import SeedError
+from tracker.serve import make_datasette
+from test_datasette import signed_in
+
+runner = CliRunner()
+NAMED = 12  # documents whose claim text names its protected source: one warning each
+
+
+def cli(*args):
+    result = runner.invoke(app, [str(a) for a in args])
+    assert "Traceback" not in result.output, result.output
+    return result
+
+
+def naming_documents(count=NAMED):
+    documents = copy.deepcopy(DOCUMENTS)
+    for n in range(count):
+        documents[f"named-{n:02d}"] = {
+            "id": f"named-{n:02d}", "title": f"Report {n}", "publisher": "dailynk", "published": "2022",
+            "claims": [{"id": f"named-claim-{n:02d}", "text": f"The Hyesan Trader Informant saw event {n}.",
+                        "source": "dnk-hyesan", "quote": f"event {n}"}],
+        }
+    return documents
+
+
+def warnings_table(db):
+    conn = sqlite3.connect(db)
+    rows = conn.execute("SELECT kind, file, entry, field, message FROM warnings ORDER BY file, entry").fetchall()
+    conn.close()
+    return rows
+
+
+def relative(rows):
+    """Warnings rows with the seed tree's folder taken off (two trees, one content)."""
+    return [(kind, file.split("/seeds")[-1], *rest) for kind, file, *rest in rows]
+
+
+def test_a_build_shows_a_summary_of_its_warnings_and_keeps_them_all(tmp_path):
+    seeds = write_seeds(tmp_path / "seeds", documents=naming_documents())
+    db = tmp_path / "t.db"
+    result = cli("build", seeds, "--db", db)
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())
+    assert f"{NAMED} warning(s): {NAMED} protected source named" in output
+    assert output.count("warning:") == cli_module.WARNINGS_SHOWN
+    assert f"and {NAMED - cli_module.WARNINGS_SHOWN} more" in output and "tracker check --warnings" in output
+    # the first ones shown in full, with their line
+    assert "named-00.yml:" in output.split("warning:")[1].split(":")[0] + ":"
+    rows = warnings_table(db)
+    assert len(rows) == NAMED and {row[0] for row in rows} == {"protected source named"}
+
+    listed = cli("check", seeds, "--warnings")
+    assert listed.exit_code == 0, listed.output
+    lines = [line for line in listed.output.splitlines() if line.startswith("warning:")]
+    assert len(lines) == NAMED
+    # each with its file and line: "file.yml:LINE: claims[0] ..."
+    assert all(".yml:" in line.split(": claims[0]")[0] for line in lines), lines
+
+
+def test_a_rebuild_with_nothing_changed_parses_nothing_and_says_so(tmp_path):
+    seeds = write_seeds(tmp_path / "seeds", documents=naming_documents())
+    db = tmp_path / "t.db"
+    assert cli("build", seeds, "--db", db).exit_code == 0
+    before = warnings_table(db)
+    result = cli("build", seeds, "--db", db)
+    assert result.exit_code == 0, result.output
+    assert "Nothing changed since the last build" in " ".join(result.output.split())
+    assert f"{NAMED} warning(s)" in " ".join(result.output.split())
+    report = build(seeds, db)
+    assert (report.files_parsed, report.documents_rewritten, report.claims_refreshed) == (0, 0, 0)
+    assert warnings_table(db) == before
+
+
+@pytest.mark.parametrize("edit", ["reword", "rename source", "remove document", "new document"])
+def test_warnings_follow_an_edit_as_a_cold_build_finds_them(tmp_path, edit):
+    documents = naming_documents()
+    seeds = write_seeds(tmp_path / "seeds", documents=documents)
+    db = tmp_path / "t.db"
+    build(seeds, db)
+    sources = None
+    if edit == "reword":
+        documents["named-03"]["claims"][0]["text"] = "Someone saw event 3."
+    elif edit == "remove document":
+        del documents["named-05"]
+        (seeds / "documents" / "named-05.yml").unlink()
+    elif edit == "new document":
+        documents["named-99"] = copy.deepcopy(documents["named-01"])
+        documents["named-99"].update(id="named-99")
+        documents["named-99"]["claims"][0]["id"] = "named-claim-99"
+    else:  # sources.yml changes: every warning is computed afresh
+        from conftest import SOURCES
+        sources = copy.deepcopy(SOURCES)
+        next(s for s in sources if s["id"] == "dnk-hyesan")["name"] = "Border Trader"
+    write_seeds(seeds, sources=sources, documents=documents)
+    report = build(seeds, db)
+    cold = tmp_path / "cold.db"
+    build(write_seeds(tmp_path / "cold" / "seeds", sources=sources, documents=documents), cold)
+    assert relative(warnings_table(db)) == relative(warnings_table(cold))
+    assert len(report.warnings) == len(warnings_table(cold))
+    expected = {"reword": NAMED - 1, "rename source": 0, "remove document": NAMED - 1, "new document": NAMED + 1}
+    assert len(warnings_table(db)) == expected[edit]
+
+
+def test_a_linked_claims_text_is_compared_again_when_only_the_link_changes(tmp_path):
+    """An exposure that comes from another file (a link recorded elsewhere) is found by a
+    rebuild that parsed only that file."""
+    documents = copy.deepcopy(DOCUMENTS)
+    quote = "rice prices at the Hyesan market doubled in the last two weeks"
+    documents["dailynk-report"]["claims"][2]["quote"] = quote
+    documents["other"] = {"id": "other", "title": "Other", "publisher": "wire", "published": "2022",
+                          "claims": [{"id": "prices-up", "text": "Rice prices at the Hyesan market doubled "
+                                      "in the last two weeks.", "source": "wire"}]}
+    seeds = write_seeds(tmp_path / "seeds", documents=documents)
+    db = tmp_path / "t.db"
+    assert build(seeds, db).warnings == []
+    documents["linker"] = {"id": "linker", "title": "Linker", "publisher": "wire", "published": "2022",
+                           "claims": [{"ref": "prices-up", "source": "wire"}],
+                           "links": [{"from": "prices-up", "to": "market-crackdown", "relation": "corroborates"}]}
+    write_seeds(seeds, documents=documents)
+    report = build(seeds, db)
+    assert report.files_parsed == 1
+    assert [w.entry for w in report.warnings] == ["claims[0] (id prices-up)"]
+
+
+def edits_that_break():
+    """(edit of the documents, the text of the problem): each touches one file, and the
+    problem may sit in another file the rebuild did not parse."""
+    def unknown_ref(d):
+        d["kcna-congress"]["claims"].append({"ref": "no-such-claim", "source": "kcna"})
+
+    def definition_removed(d):  # wire-story still refers to it
+        d["kcna-congress"]["claims"] = [{"id": "other-claim", "text": "Other.", "source": "kcna"}]
+
+    def duplicate_link(d):  # the same link as wire-story's, recorded elsewhere
+        d["kcna-congress"]["links"] = [{"from": "market-crackdown", "to": "rations-cut", "relation": "corroborates"}]
+
+    def duplicate_claim(d):
+        d["kcna-congress"]["claims"].append({"id": "villa-rumour", "text": "Again.", "source": "kcna"})
+
+    def duplicate_document(d):
+        d["copy"] = dict(d["kcna-congress"], claims=[{"ref": "kim-plan-failed", "source": "kcna"}])
+
+    def link_end_removed(d):  # wire-story's link points at market-crackdown
+        d["dailynk-report"]["claims"].pop(2)
+
+    return [(unknown_ref, "unknown claim 'no-such-claim'"),
+            (definition_removed, "unknown claim 'kim-plan-failed'"),
+            (duplicate_link, "duplicate link"),
+            (duplicate_claim, "is defined twice"),
+            (duplicate_document, "duplicate document id 'kcna-congress'"),
+            (link_end_removed, "unknown claim 'market-crackdown'")]
+
+
+@pytest.mark.parametrize("edit, expected", edits_that_break(), ids=lambda v: getattr(v, "__name__", ""))
+def test_checks_over_what_changed_find_what_a_full_check_finds(tmp_path, edit, expected):
+    seeds = write_seeds(tmp_path / "seeds")
+    db = tmp_path / "t.db"
+    build(seeds, db)
+    documents = copy.deepcopy(DOCUMENTS)
+    edit(documents)
+    write_seeds(seeds, documents=documents)
+    with pytest.raises(SeedError) as scoped:
+        build(seeds, db)
+    with pytest.raises(SeedError) as full:
+        check(seeds)  # a fresh cache: the whole tree
+    assert sorted(map(str, scoped.value.problems)) == sorted(map(str, full.value.problems))
+    assert any(expected in str(p) for p in scoped.value.problems), scoped.value.problems
+    # still reported on the next attempt, the cache having seen the files already
+    with pytest.raises(SeedError) as again:
+        build(seeds, db)
+    assert sorted(map(str, again.value.problems)) == sorted(map(str, full.value.problems))
+    # fixed: the build goes through
+    write_seeds(seeds)
+    for extra in set(documents) - set(DOCUMENTS):
+        (seeds / "documents" / f"{extra}.yml").unlink()
+    assert build(seeds, db).claims == 6
+
+
+def test_the_warnings_table_stays_out_of_the_public_file(tmp_path):
+    seeds = write_seeds(tmp_path / "seeds", documents=naming_documents(2))
+    db, public = tmp_path / "t.db", tmp_path / "public.db"
+    build(seeds, db)
+    assert len(warnings_table(db)) == 2
+    assert cli("publish", "--db", db, "--out", public).exit_code == 0
+    conn = sqlite3.connect(public)
+    assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'warnings'").fetchone()[0] == 0
+    conn.close()
+
+
+def test_warnings_are_kept_in_the_cache_by_file(tmp_path):
+    seeds = write_seeds(tmp_path / "seeds", documents=naming_documents(3))
+    db = tmp_path / "t.db"
+    build(seeds, db)
+    conn = sqlite3.connect(cache_path_for(db))
+    kept = conn.execute("SELECT claim_id, seed_file FROM exposure_warnings ORDER BY claim_id").fetchall()
+    conn.close()
+    assert kept == [(f"named-claim-{n:02d}", f"documents/named-{n:02d}.yml") for n in range(3)]
+
+
+# --- search counts on the plugin's path ------------------------------------------------
+
+@pytest.fixture(scope="module")
+def many_matches(tmp_path_factory):
+    """A tree where 'Chongjin' matches more claims than the cap, 'villa' one."""
+    from tracker.plugin import SEARCH_COUNT_CAP
+
+    root = tmp_path_factory.mktemp("search")
+    documents = copy.deepcopy(DOCUMENTS)
+    documents["many"] = {"id": "many", "title": "Many", "publisher": "wire", "published": "2022",
+                         "claims": [{"id": f"chongjin-{n}", "text": f"Prices rose in Chongjin, report {n}.",
+                                     "source": "wire"} for n in range(SEARCH_COUNT_CAP + 5)]}
+    db = root / "t.db"
+    build(write_seeds(root / "seeds", documents=documents), db)
+    return db
+
+
+@pytest.mark.parametrize("table", ["claims", "review_queue"])
+async def test_a_search_of_a_common_word_counts_up_to_the_cap(many_matches, table):
+    from tracker.plugin import SEARCH_COUNT_CAP
+
+    ds = signed_in(make_datasette(many_matches))
+    data = (await ds.client.get(f"/tracker/{table}.json?_search=Chongjin&_size=5")).json()
+    assert data["filtered_table_rows_count"] == SEARCH_COUNT_CAP
+    assert len(data["rows"]) == 5
+    html = (await ds.client.get(f"/tracker/{table}?_search=Chongjin")).text
+    assert f"{SEARCH_COUNT_CAP:,}+ rows" in html
+    # facets are still counted over every match
+    data = (await ds.client.get(f"/tracker/{table}.json?_search=Chongjin&_facet=status")).json()
+    assert sum(r["count"] for r in data["facet_results"]["status"]["results"]) == SEARCH_COUNT_CAP + 5
+
+
+@pytest.mark.parametrize("table, word, count", [("claims", "villa", 1), ("claims", "Hyesan", 2),
+                                                ("review_queue", "villa", 1)])
+async def test_a_search_below_the_cap_is_counted_exactly(many_matches, table, word, count):
+    ds = signed_in(make_datasette(many_matches))
+    data = (await ds.client.get(f"/tracker/{table}.json?_search={word}")).json()
+    assert data["filtered_table_rows_count"] == count and type(data["filtered_table_rows_count"]) is int
+    html = (await ds.client.get(f"/tracker/{table}?_search={word}")).text
+    assert f"{count} row" in html and "+ row" not in html
