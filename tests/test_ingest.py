@@ -455,6 +455,17 @@ def test_kcna_formats_need_a_source_named_kcna(tmp_path):
         ingest("kcna-json", [write_json(tmp_path / "a.json", [kcna_record()])], seeds, tmp_path / "texts")
 
 
+def test_a_kcna_stream_into_an_empty_folder_starts_the_seed_tree(tmp_path):
+    seeds, texts = tmp_path / "new" / "seeds", tmp_path / "new" / "texts"
+    code, output = run("kcna-json", write_json(tmp_path / "a.json", [kcna_record()]), "--seeds", seeds, "--texts", texts)
+    assert code == 0 and "Created" in output and "sources.yml" in output
+    assert [d["publisher"] for d in documents(seeds).values()] == ["kcna"]
+    assert CliRunner().invoke(app, ["check", str(seeds), "--texts", str(texts)]).exit_code == 0
+    # other formats say what is missing instead of guessing a publisher
+    code, output = run("text", tmp_path / "a.json", "--seeds", tmp_path / "other", "--texts", texts)
+    assert code == 1 and "sources.yml not found" in output
+
+
 def test_project_sources_carry_aliases():
     project = yaml.safe_load((pathlib.Path(__file__).parent.parent / "seeds" / "sources.yml").read_text())
     publishers = core.Publishers([__import__("tracker.models", fromlist=["Source"]).Source(**s) for s in project])

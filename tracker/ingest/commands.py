@@ -59,6 +59,9 @@ def ingest(
         err.print(f"[bold red]error:[/] {escape(str(e))}", soft_wrap=True)
         raise typer.Exit(code=1)
 
+    if report.started:
+        out.print(f"Created {escape(str(report.started))} with the source 'kcna' (the publisher of these "
+                  "articles): add your other sources there.", soft_wrap=True)
     for problem in report.refused:
         err.print(f"[red]refused:[/] {escape(str(problem))}", soft_wrap=True)
     for outcome in report.changed:

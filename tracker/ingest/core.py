@@ -57,6 +57,7 @@ class Report:
     refused: list = dataclasses.field(default_factory=list)  # Problems
     notes: list = dataclasses.field(default_factory=list)
     files_reread: int = 0
+    started: Optional[pathlib.Path] = None  # the starter sources.yml, when this ingest wrote it
 
     @property
     def exit_code(self) -> int:
@@ -67,6 +68,30 @@ class Report:
         return (f"{len(self.taken)} taken, {len(self.unchanged)} already there (unchanged), "
                 f"{len(self.duplicates)} duplicate(s) skipped, {len(self.changed)} changed (not overwritten), "
                 f"{len(self.refused)} refused")
+
+
+# A new seed tree for a KCNA stream starts with the one source its documents need.
+STARTER_SOURCES = """\
+# Sources of this seed tree (SPEC section 3). Started by 'tracker ingest' for KCNA's stream.
+- id: kcna
+  name: Korean Central News Agency
+  type: state_media
+  reliability: D
+  group: dprk-state-media
+  url: http://www.kcna.kp
+  aliases: [KCNA, the Korean Central News Agency]
+  notes: Authoritative for what the regime says and decides; not usually reliable for the facts it asserts.
+"""
+
+
+def start_seed_tree(seeds_dir: pathlib.Path) -> bool:
+    """Write a starter sources.yml into a seed tree that has none; True when it did."""
+    path = seeds_dir / "sources.yml"
+    if path.exists():
+        return False
+    seeds_dir.mkdir(parents=True, exist_ok=True)
+    write_atomic(seeds_dir, "sources.yml", STARTER_SOURCES.encode())
+    return True
 
 
 def load_sources(seeds_dir: pathlib.Path):
@@ -183,16 +208,18 @@ def ingest(format_name, paths, seeds_dir, texts_dir, publisher=None, progress=la
     if format_name not in readers.FORMATS:
         raise IngestError(f"unknown format {format_name!r}: one of {', '.join(readers.FORMATS)}")
     seeds_dir, texts_dir = pathlib.Path(seeds_dir), pathlib.Path(texts_dir)
-    publishers = Publishers(load_sources(seeds_dir))
-    fixed_publisher = resolve_publisher(format_name, publishers, publisher)
     files = readers.expand(format_name, paths)
     missing = [str(p) for p in files if not p.is_file()]
     if missing:
         raise IngestError(f"not found: {', '.join(missing)}")
+    report = Report()
+    if format_name.startswith("kcna") and publisher in (None, "kcna") and start_seed_tree(seeds_dir):
+        report.started = seeds_dir / "sources.yml"
+    publishers = Publishers(load_sources(seeds_dir))
+    fixed_publisher = resolve_publisher(format_name, publishers, publisher)
     (seeds_dir / "documents").mkdir(parents=True, exist_ok=True)
     texts_dir.mkdir(parents=True, exist_ok=True)
 
-    report = Report()
     with index_module.locked(seeds_dir):
         known = index_module.Index(seeds_dir, texts_dir).open()
         report.files_reread = known.reread
