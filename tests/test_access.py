@@ -71,6 +71,21 @@ async def test_anonymous_visitors_get_403_and_nothing_from_the_database(ds):
             assert 'name="next" value="' + url.replace("&", "&amp;") in response.text, url
 
 
+INSTANCE_URLS = ["/", "/-/databases.json", "/-/versions.json", "/-/plugins.json", "/-/settings.json",
+                 "/-/metadata.json"]
+
+
+async def test_the_instance_pages_say_nothing_to_anonymous_visitors(ds, db_path):
+    for url in INSTANCE_URLS:
+        response = await ds.client.get(url)
+        assert response.status_code == 403, url
+        assert str(db_path) not in response.text and db_path.name not in response.text, url
+        reader = await ds.client.get(url, cookies=cookie(ds, READER))
+        assert reader.status_code == 200, url
+    assert 'action="/-/sign-in"' in (await ds.client.get("/")).text
+    assert (await ds.client.get("/-/sign-in")).status_code == 200
+
+
 @pytest.mark.parametrize("actor", [READER, REVIEWER], ids=["reader", "reviewer"])
 async def test_readers_and_reviewers_read_every_kind_of_url(ds, actor):
     for url in URLS:

@@ -77,7 +77,7 @@ def start_server(tmp, db, *extra, env_extra=None):
             log.seek(0)
             pytest.fail(f"tracker serve exited with {proc.returncode}:\n{log.read()}")
         try:
-            with urllib.request.urlopen(base + "/-/versions.json", timeout=1) as response:
+            with urllib.request.urlopen(base + "/-/static/app.css", timeout=1) as response:
                 if response.status == 200:
                     return proc, base, log
         except (urllib.error.URLError, ConnectionError, TimeoutError):

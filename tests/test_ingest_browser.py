@@ -54,7 +54,7 @@ def server(tmp_path_factory):
                 log.seek(0)
                 pytest.fail(f"tracker serve exited with {proc.returncode}:\n{log.read()}")
             try:
-                with urllib.request.urlopen(base + "/-/versions.json", timeout=1):
+                with urllib.request.urlopen(base + "/-/static/app.css", timeout=1):
                     break
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 if time.monotonic() > deadline:

@@ -51,6 +51,7 @@ def load_metadata(public: bool = False, path: pathlib.Path = METADATA) -> dict:
     if public:
         tracker["queries"] = {name: q for name, q in tracker["queries"].items() if not q.get("write")}
         metadata.get("plugins", {}).pop(AUTH, None)
+        metadata.pop("allow", None)
         tracker.pop("allow", None)
         tracker.pop("allow_sql", None)
         for name in ("review_events", "source_pseudonyms", "seed_files"):
