@@ -24,19 +24,11 @@ from tracker.publish import publish
 from tracker.serve import make_datasette
 
 from conftest import SHARED_SEEDS, ROOT
-from test_publish import extended_world, found_in, pseudonyms, secrets_of
+from test_publish import extended_world, found_in, pseudonyms, rows, secrets_of
 
 FORMATS = ("claimreview", "prov-json", "prov-o", "csv")
 SDO = "http://schema.org/"
 BASE = "https://tracker.example.org"
-
-
-def rows(path, sql, params=()):
-    conn = sqlite3.connect(path)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
 
 
 def run_export(tmp_path, db, fmt, *extra):

@@ -37,6 +37,15 @@ WITH protected AS (
     FROM appearances a JOIN sources s ON s.id = a.source_id
     WHERE s.sensitivity = 'protected' AND a.quote IS NOT NULL
 ),
+-- the links of the quote's document and those touching its claim: each way of reaching
+-- a link is a branch of its own, so that every join is an index lookup (an OR in a join
+-- condition scans every link for every quote)
+reached_links AS (
+    SELECT p.document_id AS via_document, p.claim_id AS via_claim, l.rowid AS link
+    FROM protected p JOIN links l ON l.document_id = p.document_id
+    UNION SELECT p.document_id, p.claim_id, l.rowid FROM protected p JOIN links l ON l.from_claim_id = p.claim_id
+    UNION SELECT p.document_id, p.claim_id, l.rowid FROM protected p JOIN links l ON l.to_claim_id = p.claim_id
+),
 written AS (
     -- claim texts: the claims of the quote's document, and the claims linked to it
     SELECT p.document_id AS via_document, p.claim_id AS via_claim, 'claim text' AS kind,
@@ -44,8 +53,6 @@ written AS (
     FROM protected p
     JOIN appearances o ON o.document_id = p.document_id
     JOIN claims c ON c.id = o.claim_id
-    -- (each way of reaching a link is a branch of its own, so that every join is an index
-    -- lookup: an OR in a join condition scans every link for every quote)
     UNION
     SELECT p.document_id, p.claim_id, 'claim text', c.id, c.text, NULL, NULL
     FROM protected p
@@ -58,25 +65,10 @@ written AS (
     JOIN claims c ON c.id = l.from_claim_id AND c.id != p.claim_id
     UNION
     -- link notes: links recorded in the document, or touching the claim
-    SELECT p.document_id, p.claim_id, 'link note',
+    SELECT r.via_document, r.via_claim, 'link note',
            l.document_id || ' links[' || l.position || '] (' || l.from_claim_id || ' - ' || l.to_claim_id || ')',
            l.note, l.document_id, l.position
-    FROM protected p
-    JOIN links l ON l.document_id = p.document_id
-    WHERE l.note IS NOT NULL
-    UNION
-    SELECT p.document_id, p.claim_id, 'link note',
-           l.document_id || ' links[' || l.position || '] (' || l.from_claim_id || ' - ' || l.to_claim_id || ')',
-           l.note, l.document_id, l.position
-    FROM protected p
-    JOIN links l ON l.from_claim_id = p.claim_id
-    WHERE l.note IS NOT NULL
-    UNION
-    SELECT p.document_id, p.claim_id, 'link note',
-           l.document_id || ' links[' || l.position || '] (' || l.from_claim_id || ' - ' || l.to_claim_id || ')',
-           l.note, l.document_id, l.position
-    FROM protected p
-    JOIN links l ON l.to_claim_id = p.claim_id
+    FROM reached_links r JOIN links l ON l.rowid = r.link
     WHERE l.note IS NOT NULL
     UNION
     SELECT p.document_id, p.claim_id, 'document note', d.id, d.notes, NULL, NULL
