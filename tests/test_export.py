@@ -4,7 +4,6 @@ from Datasette, carrying only what the public file carries."""
 import csv
 import io
 import json
-import sqlite3
 import zipfile
 
 import pytest
