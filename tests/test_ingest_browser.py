@@ -8,16 +8,11 @@ Skips with the reason when playwright or /usr/bin/chromium is missing (never run
 
 import os
 import pathlib
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 
 import pytest
 
 from conftest import SOURCES, write_seeds
-from test_browser import CHROMIUM, CHROMIUM_ARGS, free_port, stop_server
+from test_browser import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server
 from test_ingest_datasette import HOSTILE, TEXT, documents_with_texts
 from tracker.build import build
 
@@ -39,28 +34,10 @@ def server(tmp_path_factory):
         (texts / f"{title}.txt").write_text(f"{title}.\n", encoding="utf-8")
     db = tmp / "tracker.db"
     build(write_seeds(tmp / "seeds", sources=SOURCES, documents=documents_with_texts()), db, texts)
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRACKER_", "DATASETTE_"))}
-    env.update(TRACKER_REVIEWER_PASSWORD_HASH=hash_password(PASSWORD, iterations=1000),
-               DATASETTE_SECRET="ingest-browser-secret")
-    log = open(tmp / "serve.log", "w+")
-    proc = subprocess.Popen([sys.executable, "-m", "tracker.cli", "serve", "--db", str(db), "--port", str(port)],
-                            cwd=tmp, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    proc, base, log = start_server(tmp, db, env_extra={
+        "TRACKER_REVIEWER_PASSWORD_HASH": hash_password(PASSWORD, iterations=1000),
+        "DATASETTE_SECRET": "ingest-browser-secret"})
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            if proc.poll() is not None:
-                log.seek(0)
-                pytest.fail(f"tracker serve exited with {proc.returncode}:\n{log.read()}")
-            try:
-                with urllib.request.urlopen(base + "/-/static/app.css", timeout=1):
-                    break
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                if time.monotonic() > deadline:
-                    log.seek(0)
-                    pytest.fail(f"tracker serve did not answer within 20 s:\n{log.read()}")
-                time.sleep(0.1)
         yield base
     finally:
         stop_server(proc, log)
