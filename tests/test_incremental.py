@@ -84,8 +84,23 @@ def move_definition(d):
     d["wire-story"]["claims"].append(villa)
 
 
+def edit_title(d):
+    # no claim changes: the claims rows stay as they are
+    d["kcna-congress"]["title"] = "Party congress opens (edited)"
+
+
+def change_origin(d):
+    # a kept claim row whose origin (and origin type) changes
+    d["dailynk-report"]["claims"][1]["source"] = "nis"
+
+
+def deny_elsewhere(d):
+    # a claim of an unchanged document changes status: its sources' records follow by delta
+    d["kcna-congress"]["claims"].append({"ref": "market-crackdown", "source": "kcna", "stance": "denies"})
+
+
 EDITS = [edit_text, add_appearance, remove_link, add_contradiction, new_document, remove_document,
-         rename_document_id, move_definition]
+         rename_document_id, move_definition, edit_title, change_origin, deny_elsewhere]
 
 
 @pytest.mark.parametrize("edit", EDITS, ids=[e.__name__ for e in EDITS])

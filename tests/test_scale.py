@@ -159,7 +159,15 @@ def edits_that_break():
     def link_end_removed(d):  # wire-story's link points at market-crackdown
         d["dailynk-report"]["claims"].pop(2)
 
+    def definition_made_draft(d):  # wire-story refers to it, in a file not parsed again
+        d["dailynk-report"]["claims"][0]["draft"] = True
+
+    def link_end_made_draft(d):  # wire-story's link points at market-crackdown
+        d["dailynk-report"]["claims"][2]["draft"] = True
+
     return [(unknown_ref, "unknown claim 'no-such-claim'"),
+            (definition_made_draft, "claim 'hardship-provinces' exists only as a draft"),
+            (link_end_made_draft, "claim 'market-crackdown' exists only as a draft: confirm it"),
             (definition_removed, "unknown claim 'kim-plan-failed'"),
             (duplicate_link, "duplicate link"),
             (duplicate_claim, "is defined twice"),
@@ -167,12 +175,20 @@ def edits_that_break():
             (link_end_removed, "unknown claim 'market-crackdown'")]
 
 
+# Filler documents, so that one changed file is well under checks.FULL_CHECK_SHARE of
+# the tree and the rebuild's checks really are scoped to what changed.
+FILLER = {f"filler-{n}": {"id": f"filler-{n}", "title": f"Filler {n}", "publisher": "wire", "published": "2020",
+                          "claims": [{"id": f"filler-claim-{n}", "text": f"Filler claim {n}.", "source": "wire"}]}
+          for n in range(10)}
+
+
 @pytest.mark.parametrize("edit, expected", edits_that_break(), ids=lambda v: getattr(v, "__name__", ""))
 def test_checks_over_what_changed_find_what_a_full_check_finds(tmp_path, edit, expected):
-    seeds = write_seeds(tmp_path / "seeds")
+    base = {**copy.deepcopy(DOCUMENTS), **FILLER}
+    seeds = write_seeds(tmp_path / "seeds", documents=base)
     db = tmp_path / "t.db"
     build(seeds, db)
-    documents = copy.deepcopy(DOCUMENTS)
+    documents = copy.deepcopy(base)
     edit(documents)
     write_seeds(seeds, documents=documents)
     with pytest.raises(SeedError) as scoped:
@@ -186,10 +202,10 @@ def test_checks_over_what_changed_find_what_a_full_check_finds(tmp_path, edit, e
         build(seeds, db)
     assert sorted(map(str, again.value.problems)) == sorted(map(str, full.value.problems))
     # fixed: the build goes through
-    write_seeds(seeds)
-    for extra in set(documents) - set(DOCUMENTS):
+    write_seeds(seeds, documents=base)
+    for extra in set(documents) - set(base):
         (seeds / "documents" / f"{extra}.yml").unlink()
-    assert build(seeds, db).claims == 6
+    assert build(seeds, db).claims == 6 + len(FILLER)
 
 
 def test_the_warnings_table_stays_out_of_the_public_file(tmp_path):

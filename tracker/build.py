@@ -58,11 +58,46 @@ INSERT OR IGNORE INTO source_queue (source_id)
 SELECT source_id FROM appearances WHERE document_id IN (SELECT id FROM temp.changed_documents)
 """
 
-# ...and after: every source of a touched claim (its row was rewritten, so the deltas
-# that keep the other records cannot follow it).
-SOURCES_OF_TOUCHED = """
-INSERT OR IGNORE INTO source_queue (source_id)
-SELECT DISTINCT a.source_id FROM temp.touched t CROSS JOIN appearances a ON a.claim_id = t.claim_id
+# ...and the sources of the appearances they hold now (the same statement, run after
+# the rows are written). Every other source keeps its record through the deltas of the
+# trigger claims_source_records: an incremental build keeps the row of every claim that
+# is still in the tree (UPDATE_CLAIMS), so the trigger sees each status change, and a
+# source none of whose appearances changed counts the same claims as before.
+SOURCES_OF_CHANGED_NOW = SOURCES_OF_CHANGED
+
+# An incremental build keeps the claims rows of the changed documents that are still in
+# the tree (their derived columns are recomputed: they are all touched) and updates
+# their seed columns only where these changed; deleting and inserting them again would
+# hide their old statuses from the track records' deltas (and cost a recount of every
+# source they appear under: 1.1 of 2.7 s of a one-file rebuild at 100,000 claims).
+STAGE_CLAIMS = """
+INSERT INTO temp.new_claims (id, text, kind, occurred, tags, document_id, origin_id, origin_type)
+SELECT c.id, c.text, c.kind, c.occurred, c.tags, c.document_id, c.origin_id, s.type
+FROM cache.claims c JOIN cache.sources s ON s.id = c.origin_id
+WHERE c.seed_file IN (SELECT path FROM temp.changed_files) AND NOT c.draft
+"""
+
+DELETE_GONE_CLAIMS = """
+DELETE FROM claims WHERE document_id IN (SELECT id FROM temp.changed_documents)
+AND id NOT IN (SELECT id FROM temp.new_claims)
+"""
+
+UPDATE_CLAIMS = """
+UPDATE claims
+SET text = n.text, kind = n.kind, occurred = n.occurred, tags = n.tags, document_id = n.document_id,
+    origin_id = n.origin_id, origin_type = n.origin_type
+FROM temp.new_claims n
+WHERE n.id = claims.id
+  AND (claims.text IS NOT n.text OR claims.kind IS NOT n.kind OR claims.occurred IS NOT n.occurred
+       OR claims.tags IS NOT n.tags OR claims.document_id IS NOT n.document_id
+       OR claims.origin_id IS NOT n.origin_id OR claims.origin_type IS NOT n.origin_type)
+"""
+
+INSERT_NEW_CLAIMS = """
+INSERT INTO claims (id, text, kind, occurred, tags, document_id, origin_id, origin_type, evidence)
+SELECT id, text, kind, occurred, tags, document_id, origin_id, origin_type, ''
+FROM temp.new_claims WHERE id NOT IN (SELECT id FROM claims)
+ORDER BY id
 """
 
 DELETE_CHANGED = {
@@ -207,6 +242,10 @@ CREATE TEMP TABLE IF NOT EXISTS changed_files (path TEXT PRIMARY KEY);
 CREATE TEMP TABLE IF NOT EXISTS changed_documents (id TEXT PRIMARY KEY);
 CREATE TEMP TABLE IF NOT EXISTS touched (claim_id TEXT PRIMARY KEY);
 CREATE TEMP TABLE IF NOT EXISTS affected (claim_id TEXT PRIMARY KEY);
+CREATE TEMP TABLE IF NOT EXISTS new_claims (
+    id TEXT PRIMARY KEY, text TEXT, kind TEXT, occurred TEXT, tags TEXT, document_id TEXT, origin_id TEXT,
+    origin_type TEXT
+);
 CREATE TEMP TABLE IF NOT EXISTS staged_reviews (
     position INTEGER PRIMARY KEY, id TEXT, claim_id TEXT, actor TEXT, action TEXT, note TEXT,
     credibility INTEGER, evidence TEXT, created_at TEXT
@@ -298,7 +337,7 @@ def write(update, db_path, cache_path, sources_key, progress=lambda *args: None)
         with write_transaction(db):
             progress("finding what changed")
             for table in ("current_files", "changed_files", "changed_documents", "touched", "affected",
-                          "staged_reviews"):
+                          "new_claims", "staged_reviews"):
                 conn.execute(f"DELETE FROM temp.{table}")
             conn.executemany("INSERT INTO temp.current_files VALUES (?, ?)",
                              [(cache.SOURCES_FILE, sources_key), *update.files.items()])
@@ -310,7 +349,8 @@ def write(update, db_path, cache_path, sources_key, progress=lambda *args: None)
                 conn.execute("INSERT OR IGNORE INTO temp.changed_files SELECT path FROM temp.current_files")
                 conn.execute("INSERT OR IGNORE INTO temp.changed_files SELECT path FROM seed_files")
             conn.execute(CHANGED_DOCUMENTS)
-            conn.execute(TOUCHED_CLAIMS)
+            if not everything:
+                conn.execute(TOUCHED_CLAIMS)
 
             # A rewrite of everything drops the seed tables' indexes and the triggers that
             # keep search and counts in step, and makes each again in one pass.
@@ -320,7 +360,12 @@ def write(update, db_path, cache_path, sources_key, progress=lambda *args: None)
                 with suspended(conn, "index", bulk):
                     write_rows(conn, everything)
                 progress("fingerprinting evidence")
-                conn.execute(AFFECTED_CLAIMS)
+                if everything:
+                    # every claim is touched: no need to work out which
+                    conn.execute("INSERT INTO temp.touched (claim_id) SELECT id FROM claims")
+                    conn.execute("INSERT INTO temp.affected (claim_id) SELECT id FROM claims")
+                else:
+                    conn.execute(AFFECTED_CLAIMS)
                 conn.execute(FINGERPRINTS)
 
                 progress("adding reviews from reviews.yml")
@@ -373,20 +418,27 @@ def write(update, db_path, cache_path, sources_key, progress=lambda *args: None)
 def write_rows(conn, everything):
     """Replace the rows of the changed documents (of all, and the sources, if everything)."""
     # the sources of appearances about to go: their records change too
-    conn.execute(SOURCES_OF_CHANGED)
+    if not everything:  # (everything: every source is counted afresh)
+        conn.execute(SOURCES_OF_CHANGED)
+        conn.execute(STAGE_CLAIMS)
     for table in SEED_TABLES:
-        conn.execute(DELETE_CHANGED[table])
+        conn.execute(DELETE_CHANGED[table] if everything or table != "claims" else DELETE_GONE_CLAIMS)
     if everything:
         for statement in REPLACE_SOURCES:
             conn.execute(statement)
         conn.execute("DELETE FROM source_records")
         conn.executemany("INSERT INTO source_types (code, meaning) VALUES (?, ?)", SOURCE_TYPE_MEANINGS.items())
     for table in reversed(SEED_TABLES):
-        conn.execute(INSERT_CHANGED[table])
+        if table == "claims" and not everything:
+            conn.execute(UPDATE_CLAIMS)
+            conn.execute(INSERT_NEW_CLAIMS)
+        else:
+            conn.execute(INSERT_CHANGED[table])
     conn.execute(DELETE_DRAFTS)
     conn.execute(INSERT_DRAFTS)
-    conn.execute(TOUCHED_CLAIMS)
-    conn.execute(SOURCES_OF_TOUCHED)
+    if not everything:
+        conn.execute(TOUCHED_CLAIMS)
+        conn.execute(SOURCES_OF_CHANGED_NOW)
     conn.execute("DELETE FROM seed_files WHERE path IN (SELECT path FROM temp.changed_files)")
     conn.execute("""INSERT INTO seed_files (path, content_key) SELECT path, content_key FROM temp.current_files
                     WHERE path IN (SELECT path FROM temp.changed_files)""")

@@ -67,6 +67,8 @@ CREATE INDEX IF NOT EXISTS appearances_document ON appearances(document_id);
 CREATE INDEX IF NOT EXISTS links_document ON links(document_id);
 CREATE INDEX IF NOT EXISTS links_from ON links(from_claim_id);
 CREATE INDEX IF NOT EXISTS links_to ON links(to_claim_id);
+-- the files that still hold draft entries (checks.DRAFTS_REMAINING, on every build)
+CREATE INDEX IF NOT EXISTS appearances_draft ON appearances(seed_file) WHERE draft;
 """ + """
 -- Warnings, kept with the rows they came from: those a file's own parse found (by its
 -- file), and the whole-tree exposure warnings (by the claim whose protected quote is
@@ -89,7 +91,7 @@ CREATE TABLE IF NOT EXISTS checked (key TEXT PRIMARY KEY, value TEXT);
 """
 
 # Bump when the rows a file turns into change shape: the whole cache is then rebuilt.
-CACHE_VERSION = 7
+CACHE_VERSION = 8
 FILE_TABLES = ("documents", "claims", "appearances", "links", "document_texts")
 WARNING_TABLES = ("file_warnings", "exposure_warnings", "unchecked_files", "unchecked_names", "checked")
 BATCH_FILES = 500

@@ -107,7 +107,7 @@ SELECT a.seed_file, json_array('claims', a.position, 'ref'), 'claims[' || a.posi
 FROM appearances a
 WHERE a.is_ref AND NOT a.draft
   AND EXISTS (SELECT 1 FROM claims c WHERE c.id = a.claim_id)
-  AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.id = a.claim_id AND NOT c.draft)
+  AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.id = a.claim_id AND NOT c.draft) /*scope*/
 """
 
 DRAFT_ONLY_LINK_ENDS = """
@@ -116,8 +116,8 @@ SELECT l.seed_file, json_array('links', l.position, e.field),
        'claim ' || quote(e.claim_id) || ' exists only as a draft: confirm it (remove ''draft: true'') before linking it',
        e.claim_id
 FROM links l
-JOIN (SELECT rowid AS link, 'from' AS field, from_claim_id AS claim_id FROM links
-      UNION ALL SELECT rowid, 'to', to_claim_id FROM links) e ON e.link = l.rowid
+JOIN (SELECT rowid AS link, 'from' AS field, from_claim_id AS claim_id FROM links WHERE 1 /*scope from*/
+      UNION ALL SELECT rowid, 'to', to_claim_id FROM links WHERE 1 /*scope to*/) e ON e.link = l.rowid
 WHERE EXISTS (SELECT 1 FROM claims c WHERE c.id = e.claim_id)
   AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.id = e.claim_id AND NOT c.draft)
 """
@@ -155,6 +155,10 @@ SCOPES = {
     UNKNOWN_PUBLISHERS: {"/*scope*/": f"AND d.seed_file IN {UNCHECKED}"},
     UNKNOWN_LINK_ENDS: {"/*scope from*/": f"AND (seed_file IN {UNCHECKED} OR from_claim_id IN {NAMES})",
                         "/*scope to*/": f"AND (seed_file IN {UNCHECKED} OR to_claim_id IN {NAMES})"},
+    # a ref or link end in a changed file, or naming a claim whose definitions changed
+    DRAFT_ONLY_REFS: {"/*scope*/": f"AND (a.seed_file IN {UNCHECKED} OR a.claim_id IN {NAMES})"},
+    DRAFT_ONLY_LINK_ENDS: {"/*scope from*/": f"AND (seed_file IN {UNCHECKED} OR from_claim_id IN {NAMES})",
+                           "/*scope to*/": f"AND (seed_file IN {UNCHECKED} OR to_claim_id IN {NAMES})"},
     # every link touching a claim of a changed link: all the links of each pair it forms
     DUPLICATE_LINKS: {"/*scope*/": f"AND (from_claim_id IN {NAMES} OR to_claim_id IN {NAMES})"},
 }
