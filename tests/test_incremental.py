@@ -190,3 +190,42 @@ def test_an_edit_of_the_same_size_is_noticed(tmp_path):
     report = build(seeds, db_path)
     assert report.files_parsed == 1
     assert sqlite_utils.Database(db_path)["documents"].get("kcna-congress")["title"] == "Party congress shuts"
+
+
+def nothing_changed(seeds, db):
+    """Nothing: the build learns it from build_state and writes nothing."""
+
+
+def reviews_added(seeds, db):
+    (seeds / "reviews.yml").write_text(yaml.safe_dump([
+        {"claim": "villa-rumour", "action": "flag", "actor": "analyst-2", "at": "2024-05-01T10:00:00Z"}]))
+
+
+def cache_lost(seeds, db):
+    cache_path_for(db).unlink()
+
+
+def database_restored_from_an_older_copy(seeds, db):
+    # the cache is current, but the database is a copy made before the last edit
+    shutil.copy(db.parent / "older.db", db)
+
+
+@pytest.mark.parametrize("change", [nothing_changed, reviews_added, cache_lost, database_restored_from_an_older_copy],
+                         ids=lambda f: f.__name__)
+def test_a_rebuild_writes_nothing_only_when_the_database_was_built_from_this_tree(tmp_path, change):
+    seeds = write_seeds(tmp_path / "seeds")
+    db = tmp_path / "warm.db"
+    build(seeds, db)
+    shutil.copy(db, tmp_path / "older.db")
+    documents = copy.deepcopy(DOCUMENTS)
+    add_appearance(documents)
+    write_seeds(seeds, documents=documents)
+    build(seeds, db)
+    change(seeds, db)
+    report = build(seeds, db)
+    cold = tmp_path / "cold.db"
+    build(seeds, cold)
+    assert content(db) == content(cold)
+    written = report.documents_rewritten or report.reviews_added
+    assert bool(written) == (change in (reviews_added, database_restored_from_an_older_copy))
+    assert report.claims == 6

@@ -19,7 +19,7 @@ import pathlib
 import tempfile
 
 from . import analysis, cache, checks
-from .database import REINDEX_AND_RECOUNT, connect, suspended, write_transaction
+from .database import REINDEX_AND_RECOUNT, open_connection, suspended, write_transaction
 from .models import SOURCE_TYPE_MEANINGS
 from .seeds import SeedError
 
@@ -313,7 +313,9 @@ def build(seeds_dir, db_path, texts_dir=None, progress=lambda *args: None) -> Bu
     with cache.locked(cache_path):
         update = check(seeds_dir, texts_dir, cache_path, progress, defer_exposures=True)
         sources_key = cache.sha256_of(pathlib.Path(seeds_dir) / cache.SOURCES_FILE)
-        report = write(update, db_path, cache_path, sources_key, progress)
+        reviews_path = pathlib.Path(seeds_dir) / cache.REVIEWS_FILE
+        reviews_key = cache.sha256_of(reviews_path) if reviews_path.is_file() else ""
+        report = write(update, db_path, cache_path, sources_key, progress, reviews_key)
         if update.pending_exposures is not None:
             # the database has them: keep them in the cache, and the tree is checked
             conn = cache.open_cache(cache_path)
@@ -324,87 +326,117 @@ def build(seeds_dir, db_path, texts_dir=None, progress=lambda *args: None) -> Bu
         return report
 
 
-def write(update, db_path, cache_path, sources_key, progress=lambda *args: None) -> BuildReport:
+COUNTED_TABLES = ("sources", "documents", "claims", "appearances", "links")
+
+
+def tree_digest(files, sources_key, reviews_key) -> str:
+    """What a build is made from, in one key: every document file's content key (its YAML
+    and, with --texts, its text), sources.yml and reviews.yml."""
+    digest = hashlib.sha256(f"{sources_key}\n{reviews_key}\n".encode())
+    for path in sorted(files):
+        digest.update(f"{path}\t{files[path]}\n".encode())
+    return digest.hexdigest()
+
+
+def write(update, db_path, cache_path, sources_key, progress=lambda *args: None, reviews_key=None) -> BuildReport:
     """Bring the database up to date, in this order, in one transaction: the seed rows of
     the changed documents, their evidence fingerprints, the new events of reviews.yml,
-    one analysis pass over every claim they touch, then the sources' track records."""
-    db = connect(db_path, for_build=True)
-    conn = db.conn
+    one analysis pass over every claim they touch, then the sources' track records.
+
+    With ``reviews_key`` (the sha256 of reviews.yml, '' without one): when the database
+    was last built from this very tree, nothing is written at all."""
+    conn = open_connection(db_path, for_build=True)
+    try:
+        digest = None if reviews_key is None else tree_digest(update.files, sources_key, reviews_key)
+        state = dict(conn.execute("SELECT key, value FROM build_state"))
+        if digest is not None and state.get("tree") == digest:
+            progress("nothing changed")
+            if update.pending_exposures is not None:
+                update.warnings += update.pending_exposures.warnings()
+            return BuildReport(**json.loads(state["counts"]), reviews_added=0, files_parsed=update.parsed,
+                               documents_rewritten=0, claims_refreshed=0, warnings=update.warnings)
+        return write_changes(conn, update, cache_path, sources_key, progress, digest)
+    finally:
+        conn.close()
+
+
+def write_changes(conn, update, cache_path, sources_key, progress, digest) -> BuildReport:
     conn.create_function("evidence_fingerprint", 1, evidence_fingerprint, deterministic=True)
     conn.execute("ATTACH DATABASE ? AS cache", [str(cache_path)])
-    try:
-        conn.executescript(TEMP_TABLES)
-        with write_transaction(db):
-            progress("finding what changed")
-            for table in ("current_files", "changed_files", "changed_documents", "touched", "affected",
-                          "new_claims", "staged_reviews"):
-                conn.execute(f"DELETE FROM temp.{table}")
-            conn.executemany("INSERT INTO temp.current_files VALUES (?, ?)",
-                             [(cache.SOURCES_FILE, sources_key), *update.files.items()])
-            conn.execute(CHANGED_FILES)
-            everything = bool(conn.execute(
-                "SELECT 1 FROM temp.changed_files WHERE path = ?", [cache.SOURCES_FILE]).fetchone())
+    conn.executescript(TEMP_TABLES)
+    with write_transaction(conn):
+        progress("finding what changed")
+        for table in ("current_files", "changed_files", "changed_documents", "touched", "affected",
+                      "new_claims", "staged_reviews"):
+            conn.execute(f"DELETE FROM temp.{table}")
+        conn.executemany("INSERT INTO temp.current_files VALUES (?, ?)",
+                         [(cache.SOURCES_FILE, sources_key), *update.files.items()])
+        conn.execute(CHANGED_FILES)
+        everything = bool(conn.execute(
+            "SELECT 1 FROM temp.changed_files WHERE path = ?", [cache.SOURCES_FILE]).fetchone())
+        if everything:
+            # Sources decide every claim's independence groups: rewrite it all.
+            conn.execute("INSERT OR IGNORE INTO temp.changed_files SELECT path FROM temp.current_files")
+            conn.execute("INSERT OR IGNORE INTO temp.changed_files SELECT path FROM seed_files")
+        conn.execute(CHANGED_DOCUMENTS)
+        if not everything:
+            conn.execute(TOUCHED_CLAIMS)
+
+        # A rewrite of everything drops the seed tables' indexes and the triggers that
+        # keep search and counts in step, and makes each again in one pass.
+        bulk = SEED_TABLES if everything else ()
+        with suspended(conn, "trigger", bulk):
+            progress("writing rows")
+            with suspended(conn, "index", bulk):
+                write_rows(conn, everything)
+            progress("fingerprinting evidence")
             if everything:
-                # Sources decide every claim's independence groups: rewrite it all.
-                conn.execute("INSERT OR IGNORE INTO temp.changed_files SELECT path FROM temp.current_files")
-                conn.execute("INSERT OR IGNORE INTO temp.changed_files SELECT path FROM seed_files")
-            conn.execute(CHANGED_DOCUMENTS)
-            if not everything:
-                conn.execute(TOUCHED_CLAIMS)
+                # every claim is touched: no need to work out which
+                conn.execute("INSERT INTO temp.touched (claim_id) SELECT id FROM claims")
+                conn.execute("INSERT INTO temp.affected (claim_id) SELECT id FROM claims")
+            else:
+                conn.execute(AFFECTED_CLAIMS)
+            conn.execute(FINGERPRINTS)
 
-            # A rewrite of everything drops the seed tables' indexes and the triggers that
-            # keep search and counts in step, and makes each again in one pass.
-            bulk = SEED_TABLES if everything else ()
-            with suspended(conn, "trigger", bulk):
-                progress("writing rows")
-                with suspended(conn, "index", bulk):
-                    write_rows(conn, everything)
-                progress("fingerprinting evidence")
-                if everything:
-                    # every claim is touched: no need to work out which
-                    conn.execute("INSERT INTO temp.touched (claim_id) SELECT id FROM claims")
-                    conn.execute("INSERT INTO temp.affected (claim_id) SELECT id FROM claims")
-                else:
-                    conn.execute(AFFECTED_CLAIMS)
-                conn.execute(FINGERPRINTS)
+            progress("adding reviews from reviews.yml")
+            reviews_added = write_reviews(conn, update.reviews)
 
-                progress("adding reviews from reviews.yml")
-                reviews_added = write_reviews(conn, update.reviews)
+            progress("computing statuses and ratings")
+            conn.execute("INSERT OR IGNORE INTO analysis_queue (claim_id) SELECT claim_id FROM temp.affected")
+            refreshed = analysis.refresh_claims(conn)
 
-                progress("computing statuses and ratings")
-                conn.execute("INSERT OR IGNORE INTO analysis_queue (claim_id) SELECT claim_id FROM temp.affected")
-                refreshed = analysis.refresh_claims(conn)
+            # Suggested links (tracker/links): recomputed for the claims this build
+            # touched, once `tracker suggest-links` has been run on the database.
+            progress("suggesting links")
+            from .links.suggest import refresh_after_build
+            refresh_after_build(conn)
 
-                # Suggested links (tracker/links): recomputed for the claims this build
-                # touched, once `tracker suggest-links` has been run on the database.
-                progress("suggesting links")
-                from .links.suggest import refresh_after_build
-                refresh_after_build(conn)
-
-                progress("counting the sources' track records")
-                if everything:
-                    conn.execute(analysis.QUEUE_ALL_SOURCES)
-                analysis.recount_sources(conn)
+            progress("counting the sources' track records")
             if everything:
-                progress("indexing text and counting")
-                for statement in REINDEX_AND_RECOUNT:
-                    conn.execute(statement)
-                # ingest: the texts' search index (not in REINDEX_AND_RECOUNT: publish,
-                # which also runs those, has no texts)
-                conn.execute(REINDEX_DOCUMENT_TEXTS)
+                conn.execute(analysis.QUEUE_ALL_SOURCES)
+            analysis.recount_sources(conn)
+        if everything:
+            progress("indexing text and counting")
+            for statement in REINDEX_AND_RECOUNT:
+                conn.execute(statement)
+            # ingest: the texts' search index (not in REINDEX_AND_RECOUNT: publish,
+            # which also runs those, has no texts)
+            conn.execute(REINDEX_DOCUMENT_TEXTS)
 
-            # No PRAGMA foreign_key_check here: the whole-tree checks already refuse every
-            # name that does not exist, and a full check costs a scan of every table (18 s
-            # at a million claims). The tests run it after every kind of build.
-            rewritten = conn.execute("SELECT count(*) FROM temp.changed_documents").fetchone()[0]
-            if update.pending_exposures is not None:
-                progress("waiting for the exposure check")
-                update.warnings += update.pending_exposures.warnings()
-            progress("keeping the warnings")
-            write_warnings(conn, update.warnings)
-        counts = {table: db[table].count for table in ("sources", "documents", "claims", "appearances", "links")}
-    finally:
-        db.close()
+        # No PRAGMA foreign_key_check here: the whole-tree checks already refuse every
+        # name that does not exist, and a full check costs a scan of every table (18 s
+        # at a million claims). The tests run it after every kind of build.
+        rewritten = conn.execute("SELECT count(*) FROM temp.changed_documents").fetchone()[0]
+        if update.pending_exposures is not None:
+            progress("waiting for the exposure check")
+            update.warnings += update.pending_exposures.warnings()
+        progress("keeping the warnings")
+        write_warnings(conn, update.warnings)
+        counts = {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in COUNTED_TABLES}
+        conn.execute("DELETE FROM build_state")
+        if digest is not None:
+            conn.executemany("INSERT INTO build_state (key, value) VALUES (?, ?)",
+                             [("tree", digest), ("counts", json.dumps(counts))])
     return BuildReport(
         **counts,
         reviews_added=reviews_added,

@@ -6,8 +6,6 @@ import pathlib
 import sqlite3
 import zlib
 
-import sqlite_utils
-
 from .analysis import REVIEW_TRIGGER
 
 SQL = importlib.resources.files("tracker")
@@ -28,6 +26,7 @@ SEED_DERIVED = ("links", "appearances", "claims", "documents", "sources", "sourc
                 "documents_fts", "facet_counts", "seed_files", "analysis_queue", "source_records", "source_queue",
                 "warnings",
                 "draft_entries",
+                "build_state",
                 # ingest: the documents' texts and their search index
                 "document_texts", "document_texts_fts")
 
@@ -57,22 +56,31 @@ class OutdatedDatabase(RuntimeError):
 BUSY_TIMEOUT_MS = 120_000
 
 
-def connect(path, for_build: bool = False) -> sqlite_utils.Database:
+def connect(path, for_build: bool = False) -> "sqlite_utils.Database":
     """Open (creating if needed) the database at ``path``, with its schema in place.
 
     A database whose tables were made by another version of the tracker is upgraded
     by a build (which rewrites everything derived from the seeds); anything else is
     told to run one.
     """
+    # sqlite-utils (and numpy, which it imports when installed) only for the commands
+    # that use it: the build opens a plain connection (start-up is part of every rebuild)
+    import sqlite_utils
+
+    return sqlite_utils.Database(open_connection(path, for_build))
+
+
+def open_connection(path, for_build: bool = False) -> sqlite3.Connection:
+    """``connect`` without sqlite-utils: a plain sqlite3 connection (autocommit)."""
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-    db = sqlite_utils.Database(conn)
     prepare(conn)
     # WAL lets Datasette keep reading the previous state while a build writes.
     conn.execute("PRAGMA journal_mode = WAL")
     tables = conn.execute("PRAGMA application_id").fetchone()[0]
-    if tables != TABLES_VERSION and "claims" in db.table_names():
+    has_claims = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'claims'").fetchone()
+    if tables != TABLES_VERSION and has_claims:
         if not for_build:
             conn.close()
             raise OutdatedDatabase(f"{path} was built by another version of the tracker: run 'tracker build'")
@@ -82,7 +90,7 @@ def connect(path, for_build: bool = False) -> sqlite_utils.Database:
         conn.executescript(SCHEMA_SQL + f"\nPRAGMA application_id = {TABLES_VERSION};")
     if conn.execute("PRAGMA user_version").fetchone()[0] != DERIVED_VERSION:
         recreate_derived(conn)
-    return db
+    return conn
 
 
 def recreate_derived(conn):
@@ -101,7 +109,7 @@ def prepare(conn):
     conn.execute("PRAGMA foreign_keys = OFF")  # the whole-tree checks refuse unknown names instead
 
 
-def open_existing(path) -> sqlite_utils.Database:
+def open_existing(path) -> "sqlite_utils.Database":
     """Open a database that must already have been built."""
     if not pathlib.Path(path).exists():
         raise FileNotFoundError(f"{path} does not exist: run 'tracker build' first")

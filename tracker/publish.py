@@ -58,6 +58,7 @@ TABLES = ("source_types", "sources", "documents", "claims", "appearances", "link
 # Tables of the full database that never reach the public file.
 NOT_PUBLISHED = ("source_pseudonyms", "seed_files",
                  "warnings",  # warnings quote protected texts
+                 "build_state",  # what the last build of the full database was made from
                  # the documents' texts are the publishers' words: the team's only
                  "document_texts", "document_texts_fts")
 # Published empty: working queues, and what is made afresh from the public rows.

@@ -228,3 +228,12 @@ CREATE TRIGGER IF NOT EXISTS document_texts_fts_update AFTER UPDATE ON document_
     INSERT INTO document_texts_fts (document_texts_fts, rowid, text) VALUES ('delete', old.text_id, old.text);
     INSERT INTO document_texts_fts (rowid, text) VALUES (new.text_id, new.text);
 END;
+
+-- What the last build wrote (issue 14): the digest of the seed tree it was built from
+-- (every document file's content key, sources.yml and reviews.yml) and the counts it
+-- reported, so that a rebuild with nothing changed learns it from one row. Rewritten by
+-- every build that writes; never published.
+CREATE TABLE IF NOT EXISTS build_state (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
