@@ -226,25 +226,27 @@ def seed_file_problem(seeds_dir: pathlib.Path, path: pathlib.Path):
 
 
 def document_files(seeds_dir: pathlib.Path):
-    """(path, stat) of every documents/*.yml, in name order, and the problems of entries
-    that look like seed files but may not be read (bad links, names such as X.YML)."""
+    """(path as a string, file name, stat) of every documents/*.yml, in name order, and
+    the problems of entries that look like seed files but may not be read (bad links,
+    names such as X.YML). Plain strings, not pathlib: this runs on every build, once per
+    document file (16,000 pathlib paths cost 0.2 s)."""
     folder = seeds_dir / "documents"
     if not folder.is_dir():
         return [], []
     files, problems = [], []
     for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-        path = folder / entry.name
-        if not entry.name.lower().endswith((".yml", ".yaml")):
+        name = entry.name
+        if not name.lower().endswith((".yml", ".yaml")):
             continue
-        if not entry.name.endswith((".yml", ".yaml")):
-            problems.append(Problem(str(path), "seed files end in .yml (lower case): rename it, or it is not built"))
+        if not name.endswith((".yml", ".yaml")):
+            problems.append(Problem(str(folder / name), "seed files end in .yml (lower case): rename it, or it is not built"))
             continue
         # (the entry knows whether it is a link without another system call)
-        problem = seed_file_problem(seeds_dir, path) if entry.is_symlink() else None
+        problem = seed_file_problem(seeds_dir, folder / name) if entry.is_symlink() else None
         if problem:
             problems.append(problem)
         elif entry.is_file():
-            files.append((path, entry.stat()))
+            files.append((entry.path, name, entry.stat()))
     return files, problems
 
 
@@ -292,22 +294,22 @@ def update(seeds_dir, cache_path, texts_dir=None, progress=lambda step, done=Non
     texts = None if texts_dir is None else str(texts_dir)
     listed, found = document_files(seeds_dir)
     problems += found
-    for path, stat in listed:
+    for path, name, stat in listed:
         # A file is known by its path inside the seed tree, however the tree was named on
         # the command line ('seeds', './seeds', an absolute path): the same file, the same rows.
-        seed_file = "documents/" + path.name  # = path.relative_to(seeds_dir), without pathlib's cost
+        seed_file = "documents/" + name  # = path.relative_to(seeds_dir), without pathlib's cost
         old = cached.pop(seed_file, None)
         if old is None:
-            to_parse.append((str(path), seed_file, None, texts))  # the parser hashes it as it reads it
+            to_parse.append((path, seed_file, None, texts))  # the parser hashes it as it reads it
             continue
         key, text_file, size, mtime_ns, text_size, text_mtime_ns = old
         # same size and modification time: the same bytes, as make and rsync assume
         same_file = (size, mtime_ns) == (stat.st_size, stat.st_mtime_ns)
-        yaml_sha = key.split(":")[0] if same_file else sha256_of(path)
+        yaml_sha = key.split(":")[0] if same_file else sha256_of(pathlib.Path(path))
         if key == content_key(yaml_sha, texts_dir, text_file, (key, text_size, text_mtime_ns)):
             files[seed_file] = key
         else:
-            to_parse.append((str(path), seed_file, yaml_sha, texts))
+            to_parse.append((path, seed_file, yaml_sha, texts))
 
     # Many files to parse (a first build): drop the cache's indexes and make them once,
     # and let the next whole-tree check look at everything.
