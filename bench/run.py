@@ -248,6 +248,9 @@ class Code:
         env = dict(os.environ)
         # rich wraps at 80 columns without a terminal: keep the summary on one line.
         env.update(COLUMNS="1000", NO_COLOR="1", TERM="dumb", PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1")
+        # no team accounts: the server prints its one-time sign-in link, which sign_in follows
+        for name in ("TRACKER_READERS", "TRACKER_REVIEWERS"):
+            env.pop(name, None)
         if self.dir is not None:
             env["PYTHONPATH"] = str(self.dir) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         return env
@@ -478,8 +481,43 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# The full database is for signed-in team members (anonymous requests get 403): the
+# pages are fetched with the cookie the server's one-time sign-in link sets.
+SESSION = {"cookie": None}
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def sign_in(log_path: pathlib.Path, deadline: float) -> None:
+    """Follow the one-time link `tracker serve` prints (no accounts configured) and keep
+    the ds_actor cookie it sets, for every request after."""
+    while True:
+        found = re.search(r"(http://\S+/-/sign-in\?token=\S+)", log_path.read_text(errors="replace"))
+        if found:
+            break
+        if time.perf_counter() > deadline:
+            raise RuntimeError("tracker serve printed no sign-in link")
+        time.sleep(0.2)
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        response = opener.open(found.group(1), timeout=30)
+        headers = response.headers
+    except urllib.error.HTTPError as e:  # the redirect after signing in
+        headers = e.headers
+    cookies = [c.split(";")[0] for c in headers.get_all("Set-Cookie") or [] if c.startswith("ds_actor=")]
+    if not cookies:
+        raise RuntimeError("the sign-in link set no ds_actor cookie")
+    SESSION["cookie"] = cookies[0]
+
+
 def fetch(url: str, timeout: float = 60.0) -> tuple[int, bytes]:
-    request = urllib.request.Request(url, headers={"Accept-Encoding": "identity"})
+    headers = {"Accept-Encoding": "identity"}
+    if SESSION["cookie"]:
+        headers["Cookie"] = SESSION["cookie"]
+    request = urllib.request.Request(url, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, response.read()
@@ -548,19 +586,21 @@ def step_datasette(db: pathlib.Path, logs: pathlib.Path, claim_id: str, typical_
               "claim_id": claim_id, "typical_claim_id": typical_id, "requests": requests, "pages": {}}
     try:
         deadline = time.perf_counter() + 180
+        SESSION["cookie"] = None
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(f"tracker serve exited with {proc.returncode}: "
                                    + (logs / "serve.log").read_text(errors="replace")[-2000:])
             try:
                 status, _ = fetch(base + "/-/versions.json", timeout=5)
-                if status == 200:
+                if status in (200, 403):  # up (403: not signed in yet)
                     break
             except (OSError, urllib.error.URLError):
                 pass
             if time.perf_counter() > deadline:
                 raise RuntimeError("tracker serve did not answer within 180 s")
             time.sleep(0.2)
+        sign_in(logs / "serve.log", deadline)
         result["startup_s"] = round(time.perf_counter() - started, 2)
         log(f"  server up on port {port} after {result['startup_s']} s")
         for name, path in pages_for(claim_id, typical_id, word).items():

@@ -4,6 +4,7 @@ import copy
 import hashlib
 import os
 import pathlib
+import shutil
 import sqlite3
 
 import pytest
@@ -12,6 +13,7 @@ import sqlite_utils
 from conftest import DOCUMENTS, write_seeds
 from tracker.build import build
 from tracker.review import record
+from tracker.seeds import SeedError
 from tracker.database import connect
 
 TABLES = {"source_types", "sources", "documents", "claims", "appearances", "links", "review_events"}
@@ -157,3 +159,35 @@ def test_a_file_is_known_by_its_path_inside_the_seed_tree(tmp_path, seeds, monke
         assert (report.files_parsed, report.documents_rewritten, report.claims_refreshed) == (0, 0, 0), named_as
     seed_files = {row[0] for row in sqlite3.connect(db_path).execute("SELECT seed_file FROM documents")}
     assert seed_files == {f"documents/{name}.yml" for name in DOCUMENTS}
+
+
+def test_a_first_build_that_fails_leaves_no_file_behind(tmp_path):
+    documents = copy.deepcopy(DOCUMENTS)
+    documents["kcna-congress"]["claims"].append({"ref": "no-such-claim", "source": "kcna"})
+    seeds = write_seeds(tmp_path / "seeds", documents=documents)
+    folder = tmp_path / "db"
+    folder.mkdir()
+    with pytest.raises(SeedError):
+        build(seeds, folder / "tracker.db")
+    assert sorted(p.name for p in folder.iterdir() if not p.name.startswith("tracker.db.cache")) == []
+
+
+def test_a_first_build_is_written_aside_and_ignores_a_log_left_without_its_database(tmp_path):
+    seeds = write_seeds(tmp_path / "seeds")
+    other = tmp_path / "other.db"
+    build(seeds, other)
+    conn = sqlite3.connect(other)
+    conn.execute("PRAGMA wal_autocheckpoint = 0")
+    conn.execute("UPDATE claims SET text = 'stale'")  # into other.db-wal, never checkpointed
+    db = tmp_path / "tracker.db"
+    shutil.copy(str(other) + "-wal", str(db) + "-wal")
+    conn.close()
+    build(seeds, db)
+    assert [p.name for p in tmp_path.iterdir() if ".building" in p.name] == []
+    reopened = sqlite3.connect(db)
+    assert reopened.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    assert reopened.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert reopened.execute("SELECT count(*) FROM claims WHERE text = 'stale'").fetchone() == (0,)
+    reopened.close()
+    build(seeds, tmp_path / "again.db")
+    assert dump(db) == dump(tmp_path / "again.db")

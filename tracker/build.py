@@ -15,6 +15,7 @@
 import dataclasses
 import hashlib
 import json
+import os
 import pathlib
 import tempfile
 
@@ -345,6 +346,9 @@ def write(update, db_path, cache_path, sources_key, progress=lambda *args: None,
 
     With ``reviews_key`` (the sha256 of reviews.yml, '' without one): when the database
     was last built from this very tree, nothing is written at all."""
+    db_path = pathlib.Path(db_path)
+    if not db_path.exists():
+        return write_new(update, db_path, cache_path, sources_key, progress, reviews_key)
     conn = open_connection(db_path, for_build=True)
     try:
         digest = None if reviews_key is None else tree_digest(update.files, sources_key, reviews_key)
@@ -358,6 +362,31 @@ def write(update, db_path, cache_path, sources_key, progress=lambda *args: None,
         return write_changes(conn, update, cache_path, sources_key, progress, digest)
     finally:
         conn.close()
+
+
+def write_new(update, db_path, cache_path, sources_key, progress, reviews_key) -> BuildReport:
+    """A first build: written into a new file beside the database without a journal
+    (nobody reads it yet, and a failure just deletes it), then renamed into place, in
+    WAL mode like every database of the tracker. The journal would write every page
+    twice (about 1 s of a 100,000-claim build)."""
+    building = db_path.with_name(f".{db_path.name}.building-{os.getpid()}")
+    for stale in (building, *(db_path.with_name(db_path.name + end) for end in ("-wal", "-shm", "-journal"))):
+        stale.unlink(missing_ok=True)  # a log left without its database must not meet the new one
+    conn = open_connection(building, for_build=True)
+    try:
+        conn.execute("PRAGMA journal_mode = OFF")
+        conn.execute("PRAGMA synchronous = OFF")
+        digest = None if reviews_key is None else tree_digest(update.files, sources_key, reviews_key)
+        report = write_changes(conn, update, cache_path, sources_key, progress, digest)
+        conn.execute("DETACH DATABASE cache")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.close()
+        os.replace(building, db_path)
+        return report
+    except BaseException:
+        conn.close()
+        building.unlink(missing_ok=True)
+        raise
 
 
 def write_changes(conn, update, cache_path, sources_key, progress, digest) -> BuildReport:
@@ -385,9 +414,15 @@ def write_changes(conn, update, cache_path, sources_key, progress, digest) -> Bu
         # A rewrite of everything drops the seed tables' indexes and the triggers that
         # keep search and counts in step, and makes each again in one pass.
         bulk = SEED_TABLES if everything else ()
-        with suspended(conn, "trigger", bulk):
+        # The claims' own indexes (status, credibility, queue order ...) wait until the
+        # analysis has written those columns: every claim row is updated twice after
+        # its insert, and an index made once costs less than two updates of it (at
+        # 100,000 claims about 0.8 s against 0.4 s). The analysis uses only their primary
+        # key, and the indexes of appearances and links, made again before it.
+        claims_later = tuple(table for table in bulk if table == "claims")
+        with suspended(conn, "trigger", bulk), suspended(conn, "index", claims_later):
             progress("writing rows")
-            with suspended(conn, "index", bulk):
+            with suspended(conn, "index", tuple(table for table in bulk if table != "claims")):
                 write_rows(conn, everything)
             progress("fingerprinting evidence")
             if everything:
