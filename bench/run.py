@@ -57,6 +57,9 @@ RESULTS = BENCH / "results.json"
 README = BENCH / "README.md"
 MARK_BEGIN = "<!-- results -->"
 MARK_END = "<!-- /results -->"
+# The seed-tree generator (--generator): generate.py, or generate_other.py, a tree of
+# another shape (its results go to results-other.json and a block of their own).
+GENERATOR = "generate.py"
 
 # Goals of issue 14 (issue 5's were 2x, 1/4 and 3x).
 GOAL_COLD_VS_FLOOR = 1.5
@@ -289,7 +292,7 @@ def step_generate(size: int, tree: pathlib.Path, logs: pathlib.Path, reuse: bool
     stamp = tree / ".generated.json"
     if reuse and stamp.exists():
         saved = json.loads(stamp.read_text())
-        if saved.get("claims") == size and saved.get("seed") == 0:
+        if saved.get("claims") == size and saved.get("seed") == 0 and saved.get("generator", "generate.py") == GENERATOR:
             restore_edit(tree)
             log(f"  reusing the tree in {tree} (--reuse-trees)")
             return dict(saved, reused=True)
@@ -299,10 +302,11 @@ def step_generate(size: int, tree: pathlib.Path, logs: pathlib.Path, reuse: bool
     if tree.exists():
         shutil.rmtree(tree)
     removed_s = round(time.perf_counter() - t0, 3)
-    cmd = [sys.executable, BENCH / "generate.py", tree, "--claims", size, "--seed", 0]
+    cmd = [sys.executable, BENCH / GENERATOR, tree, "--claims", size, "--seed", 0]
     run = run_measured(cmd, 60 + size * 0.0006, logs / "generate", sample=False)
     counts = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)\b", run["stdout"]) if k != "seconds"}
-    result = {"claims": size, "seed": 0, "counts": counts, "wall_s": run["wall_s"], "reused": False,
+    result = {"claims": size, "seed": 0, "generator": GENERATOR, "counts": counts, "wall_s": run["wall_s"],
+              "reused": False,
               "old_tree_removed_s": removed_s}
     stamp.write_text(json.dumps(result))
     return result
@@ -1100,7 +1104,14 @@ def main(argv=None) -> int:
                          "concurrent edits cannot leak into the run; live: the installed tracker command")
     ap.add_argument("--keep", action="store_true", help="keep the floor databases")
     ap.add_argument("--readme-only", action="store_true", help="re-render README.md from results.json and stop")
+    ap.add_argument("--generator", choices=("generate", "other"), default="generate",
+                    help="generate (default): bench/generate.py; other: bench/generate_other.py, a tree of "
+                         "another shape, recorded in results-other.json and its own README block")
     args = ap.parse_args(argv)
+    if args.generator == "other":
+        global GENERATOR, RESULTS, MARK_BEGIN, MARK_END
+        GENERATOR, RESULTS = "generate_other.py", BENCH / "results-other.json"
+        MARK_BEGIN, MARK_END = "<!-- results-other -->", "<!-- /results-other -->"
 
     if args.readme_only:
         write_readme(json.loads(RESULTS.read_text(encoding="utf-8")))
