@@ -14,6 +14,7 @@ import yaml
 from typer.testing import CliRunner
 
 from conftest import DOCUMENTS, SOURCES, write_seeds
+from test_review import rows
 from tracker import review
 from tracker.build import build
 from tracker.cli import app
@@ -32,15 +33,6 @@ SEED_PAIR = ("market-crackdown", "rations-cut")  # linked in the seeds
 
 def cli(*args):
     return runner.invoke(app, [str(a) for a in args], env=WIDE)
-
-
-def rows(path, sql, params=()):
-    conn = sqlite3.connect(path)
-    conn.row_factory = sqlite3.Row
-    try:
-        return [dict(r) for r in conn.execute(sql, params)]
-    finally:
-        conn.close()
 
 
 def status(path, *claim_ids):
