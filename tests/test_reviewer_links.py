@@ -462,4 +462,10 @@ async def test_canned_queries_for_api_clients(ds, db_path, query, params, expect
         headers={"x-csrftoken": cookies["ds_csrftoken"], "accept": "application/json"}, cookies=cookies)
     if query == "link_claims":
         assert not response.json()["ok"] and "linked already" in response.json()["message"]
+        response = await ds.client.post(
+            f"/tracker/{query}", json={"note": "", **params, "other_claim_id": "hardship-provinces",
+                                       "relation": "supports"},
+            headers={"x-csrftoken": cookies["ds_csrftoken"], "accept": "application/json"}, cookies=cookies)
+        assert response.json()["message"] == (
+            "a link says how the claims relate: relation corroborates or contradicts")
         assert len(events(db_path)) == 1

@@ -86,6 +86,8 @@ BEGIN
     WHERE NEW.other_claim_id = NEW.claim_id;
     SELECT RAISE(ABORT, 'unknown claim: the other claim must be an existing claim id')
     WHERE NOT EXISTS (SELECT 1 FROM claims WHERE id = NEW.other_claim_id);
+    SELECT RAISE(ABORT, 'a link says how the claims relate: relation corroborates or contradicts')
+    WHERE NEW.action = 'link' AND NEW.relation IS NOT 'corroborates' AND NEW.relation IS NOT 'contradicts';
     SELECT RAISE(ABORT, 'these claims are linked already: unlink a reviewer''s link before recording another')
     WHERE NEW.action = 'link'
       AND EXISTS (SELECT 1 FROM claim_links WHERE claim_id = NEW.claim_id AND other_claim_id = NEW.other_claim_id);
