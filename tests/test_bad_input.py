@@ -115,6 +115,27 @@ CASES = {
         edit(reviews=lambda r: r.append({"claim": "villa-rumour", "action": "note", "actor": "a",
                                          "credibility": 7, "at": "2024-03-01T12:00:00Z"})),
         "reviews.yml", ["credibility", "6"]),
+    # pair decisions (SPEC section 6): link, unlink and dismiss name the other claim
+    "link without a relation": (
+        edit(reviews=lambda r: r.append({"claim": "villa-rumour", "action": "link", "other": "kim-plan-failed",
+                                         "actor": "a", "at": "2024-03-01T12:00:00Z"})),
+        "reviews.yml", ["reviews[0] (claim villa-rumour)", "add relation: corroborates or contradicts"]),
+    "link with a bad relation": (
+        edit(reviews=lambda r: r.append({"claim": "villa-rumour", "action": "link", "other": "kim-plan-failed",
+                                         "relation": "supports", "actor": "a", "at": "2024-03-01T12:00:00Z"})),
+        "reviews.yml", ["reviews[0] (claim villa-rumour)", "relation", "'supports' is not one of"]),
+    "dismiss without the other claim": (
+        edit(reviews=lambda r: r.append({"claim": "villa-rumour", "action": "dismiss", "actor": "a",
+                                         "at": "2024-03-01T12:00:00Z"})),
+        "reviews.yml", ["reviews[0] (claim villa-rumour)", "a dismiss names the other claim"]),
+    "flag naming another claim": (
+        edit(reviews=lambda r: r.append({"claim": "villa-rumour", "action": "flag", "other": "kim-plan-failed",
+                                         "actor": "a", "at": "2024-03-01T12:00:00Z"})),
+        "reviews.yml", ["reviews[0] (claim villa-rumour)", "a flag is about one claim: remove other:"]),
+    "link of a claim with itself": (
+        edit(reviews=lambda r: r.append({"claim": "villa-rumour", "action": "link", "other": "villa-rumour",
+                                         "relation": "corroborates", "actor": "a", "at": "2024-03-01T12:00:00Z"})),
+        "reviews.yml", ["reviews[0] (claim villa-rumour)", "with itself"]),
 }
 
 

@@ -254,6 +254,39 @@ def test_reviewer_flags_a_claim_from_its_page(server, reviewer):
     page.close()
 
 
+def test_reviewer_accepts_a_suggested_link_and_withdraws_it(server, reviewer):
+    """Issue 12: Link on a claim page's suggestion counts at once, for both claims."""
+    base, db = server
+    circular, other = "kim-plan-failed", "market-crackdown"
+    with sqlite3.connect(db) as conn:  # a suggestion as `tracker suggest-links` stores it
+        conn.execute("INSERT INTO link_suggestions VALUES (?, ?, 'contradicts', 1.5, 'shared words: plan')",
+                     (circular, other))
+    dialogs = []
+    page = new_page(reviewer, dialogs)
+    page.goto(f"/tracker/claims/{circular}")
+    assert page.locator("dl.summary .status").first.inner_text().strip() == "circular"
+    suggestion = page.locator("table.tracker-suggestions tr", has=page.locator(f"a[href='/tracker/claims/{other}']"))
+    assert suggestion.count() == 1
+    suggestion.locator("select[name=relation]").select_option("corroborates")  # the analyst knows better
+    with page.expect_navigation():
+        suggestion.locator("button.suggestion-link").click()
+
+    assert page.url == f"{base}/tracker/claims/{circular}"
+    message = page.locator(".message-info").inner_text()
+    assert f"Link recorded: {circular} corroborates {other}." in message
+    assert f"{circular} corroborated" in message
+    assert page.locator("dl.summary .status").first.inner_text().strip() == "corroborated"
+    assert page.locator("table.tracker-suggestions").count() == 0  # the pair's suggestion is gone
+    assert history_rows(page)[0]["action"] == f"link (corroborates) with {other}"
+
+    with page.expect_navigation():
+        page.locator("form.unlink-form button.link-unlink").click()
+    assert f"Link withdrawn between {circular} and {other}." in page.locator(".message-info").inner_text()
+    assert page.locator("dl.summary .status").first.inner_text().strip() == "circular"
+    assert dialogs == []
+    page.close()
+
+
 def assert_rendered_as_text(page, url, *texts):
     page.wait_for_load_state("load")
     body = page.inner_text("body")

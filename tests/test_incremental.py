@@ -125,7 +125,7 @@ def test_rebuild_after_an_edit_equals_a_cold_build(tmp_path, edit):
     for event in sqlite_utils.Database(warm).query(
             "SELECT * FROM review_events WHERE claim_id IN (SELECT id FROM claims) ORDER BY rowid"):
         db.conn.execute("INSERT INTO review_events VALUES (:id, :claim_id, :actor, :action, :note, :credibility, "
-                        ":evidence, :created_at)", event)
+                        ":evidence, :created_at, :other_claim_id, :relation)", event)
     db.close()
     # the events keep the fingerprints they were made with, so replay them on the cold
     # build and rebuild it: the same events, applied the same way

@@ -177,7 +177,8 @@ def test_public_file_has_the_same_tables_views_and_statuses(db_path, out):
     texts = {("table", name) for _, name in full_objects if name.startswith("document_texts")}
     assert len(texts) == 6
     assert public_objects == full_objects - {("table", "source_pseudonyms"), ("table", "seed_files"),
-                                             ("table", "warnings"), ("table", "build_state")} - texts
+                                             ("table", "warnings"), ("table", "build_state"),
+                                             ("table", "link_suggestions")} - texts
     for _, name in public_objects:
         assert rows(out, f"SELECT name FROM pragma_table_info('{name}')") == rows(
             db_path, f"SELECT name FROM pragma_table_info('{name}')"

@@ -68,18 +68,60 @@ RECOUNT_SOURCES = (
 # Every source, for a build that rewrote every claim, and for publish.
 QUEUE_ALL_SOURCES = "INSERT OR IGNORE INTO source_queue (source_id) SELECT id FROM sources"
 
-# The trigger that applies a review event as it is written: queue the claim and its
-# linked claims, then the same refresh the build runs.
+# The evidence fingerprint (SPEC section 6) is the build's hash of a claim's appearances
+# and seed links (build.FINGERPRINTS, this many characters), then one " +other relation"
+# per reviewer's link, in order. That part is plain SQL, so that a link written by a
+# canned query changes the fingerprint at once, as a cold build would compute it.
+FINGERPRINT_LENGTH = 20
+WITH_REVIEWER_LINKS = f"""
+substr(claims.evidence, 1, {FINGERPRINT_LENGTH}) || coalesce((
+    SELECT ' +' || group_concat(line, ' +') FROM (
+        SELECT r.other_claim_id || ' ' || r.relation AS line FROM claim_links r
+        WHERE r.claim_id = claims.id AND r.review_event_id IS NOT NULL
+        ORDER BY line)), '')
+"""
+
+# What a reviewer's pair decision does to the links, before the claims are refreshed:
+# a link is added (the trigger review_events_pair checked it), an unlink removes the
+# reviewer's link, and a link or a dismissal drops the pair's suggestion.
+APPLY_PAIR_DECISION = (
+    """
+    INSERT INTO links (from_claim_id, to_claim_id, relation, note, review_event_id)
+    SELECT NEW.claim_id, NEW.other_claim_id, NEW.relation, NEW.note, NEW.id WHERE NEW.action = 'link'
+    """,
+    """
+    DELETE FROM links
+    WHERE NEW.action = 'unlink' AND review_event_id IS NOT NULL
+      AND ((from_claim_id = NEW.claim_id AND to_claim_id = NEW.other_claim_id)
+           OR (from_claim_id = NEW.other_claim_id AND to_claim_id = NEW.claim_id))
+    """,
+    """
+    DELETE FROM link_suggestions
+    WHERE NEW.action IN ('link', 'dismiss')
+      AND claim_id = min(NEW.claim_id, NEW.other_claim_id) AND other_claim_id = max(NEW.claim_id, NEW.other_claim_id)
+    """,
+    f"""
+    UPDATE claims SET evidence = {WITH_REVIEWER_LINKS.strip()}
+    WHERE NEW.action IN ('link', 'unlink') AND id IN (NEW.claim_id, NEW.other_claim_id)
+    """,
+)
+
+# The trigger that applies a review event as it is written: the pair decision's links,
+# then queue the claim (and the other claim of a pair) and its linked claims, then the
+# same refresh the build runs.
 REVIEW_TRIGGER = """
 CREATE TRIGGER review_events_apply AFTER INSERT ON review_events
 BEGIN
+%s
     INSERT OR IGNORE INTO analysis_queue (claim_id)
     SELECT NEW.claim_id WHERE EXISTS (SELECT 1 FROM claims WHERE id = NEW.claim_id)
+    UNION SELECT NEW.other_claim_id WHERE EXISTS (SELECT 1 FROM claims WHERE id = NEW.other_claim_id)
     UNION SELECT to_claim_id FROM links WHERE from_claim_id = NEW.claim_id
     UNION SELECT from_claim_id FROM links WHERE to_claim_id = NEW.claim_id;
 %s
 END;
-""" % "".join(f"    {statement.strip()};\n" for statement in REFRESH_CLAIMS)
+""" % ("".join(f"    {statement.strip()};\n" for statement in APPLY_PAIR_DECISION),
+       "".join(f"    {statement.strip()};\n" for statement in REFRESH_CLAIMS))
 
 
 def refresh_claims(conn) -> int:

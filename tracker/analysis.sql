@@ -67,11 +67,38 @@ BEGIN
     INSERT INTO documents_fts (rowid, title) VALUES (NEW.rowid, NEW.title);
 END;
 
--- Links are symmetric: each link seen from both of its ends.
+-- Links are symmetric: each link seen from both of its ends (a reviewer's link has no
+-- document_id, and the review event that made it).
 CREATE VIEW claim_links AS
-SELECT from_claim_id AS claim_id, to_claim_id AS other_claim_id, relation, note, document_id FROM links
+SELECT from_claim_id AS claim_id, to_claim_id AS other_claim_id, relation, note, document_id, review_event_id
+FROM links
 UNION ALL
-SELECT to_claim_id, from_claim_id, relation, note, document_id FROM links;
+SELECT to_claim_id, from_claim_id, relation, note, document_id, review_event_id FROM links;
+
+-- Reviewers' decisions about a pair of claims (SPEC section 6), checked as they are
+-- written (a build reading reviews.yml takes them as history instead: build.py):
+-- the other claim exists and is another claim; a link joins claims not linked yet; an
+-- unlink withdraws a reviewer's link; a dismissal is of a pair that is not linked.
+CREATE TRIGGER review_events_pair BEFORE INSERT ON review_events
+WHEN NEW.other_claim_id IS NOT NULL
+BEGIN
+    SELECT RAISE(ABORT, 'a claim cannot be linked to itself: name two different claims')
+    WHERE NEW.other_claim_id = NEW.claim_id;
+    SELECT RAISE(ABORT, 'unknown claim: the other claim must be an existing claim id')
+    WHERE NOT EXISTS (SELECT 1 FROM claims WHERE id = NEW.other_claim_id);
+    SELECT RAISE(ABORT, 'a link says how the claims relate: relation corroborates or contradicts')
+    WHERE NEW.action = 'link' AND NEW.relation IS NOT 'corroborates' AND NEW.relation IS NOT 'contradicts';
+    SELECT RAISE(ABORT, 'these claims are linked already: unlink a reviewer''s link before recording another')
+    WHERE NEW.action = 'link'
+      AND EXISTS (SELECT 1 FROM claim_links WHERE claim_id = NEW.claim_id AND other_claim_id = NEW.other_claim_id);
+    SELECT RAISE(ABORT, 'these claims are linked: there is no suggestion to dismiss')
+    WHERE NEW.action = 'dismiss'
+      AND EXISTS (SELECT 1 FROM claim_links WHERE claim_id = NEW.claim_id AND other_claim_id = NEW.other_claim_id);
+    SELECT RAISE(ABORT, 'no reviewer''s link joins these claims: unlink withdraws links made by reviewers (a link of the seeds is changed in its seed file)')
+    WHERE NEW.action = 'unlink'
+      AND NOT EXISTS (SELECT 1 FROM claim_links WHERE claim_id = NEW.claim_id AND other_claim_id = NEW.other_claim_id
+                      AND review_event_id IS NOT NULL);
+END;
 
 -- Every appearance that bears on a queued claim, with the side it is on: the claim's own
 -- appearances, and the asserting appearances of directly linked claims (from either end

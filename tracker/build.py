@@ -176,8 +176,9 @@ UNION SELECT l.from_claim_id FROM temp.touched t CROSS JOIN links l ON l.to_clai
 """
 
 # The evidence fingerprint (SPEC section 6): the claim's appearances (document, origin,
-# stance) and the links touching it (other claim, relation). The function sorts the
-# lines itself, so the order group_concat meets them in does not matter.
+# stance) and the links of the seeds touching it (other claim, relation). The function
+# sorts the lines itself, so the order group_concat meets them in does not matter.
+# Reviewers' links follow in plain SQL (REVIEWER_EVIDENCE, analysis.WITH_REVIEWER_LINKS).
 FINGERPRINTS = """
 UPDATE claims SET evidence = f.fingerprint
 FROM (
@@ -187,15 +188,75 @@ FROM (
         FROM temp.affected t CROSS JOIN appearances a ON a.claim_id = t.claim_id
         UNION ALL
         SELECT t.claim_id, 'link' || char(9) || l.to_claim_id || char(9) || l.relation
-        FROM temp.affected t CROSS JOIN links l ON l.from_claim_id = t.claim_id
+        FROM temp.affected t CROSS JOIN links l ON l.from_claim_id = t.claim_id AND l.review_event_id IS NULL
         UNION ALL
         SELECT t.claim_id, 'link' || char(9) || l.from_claim_id || char(9) || l.relation
-        FROM temp.affected t CROSS JOIN links l ON l.to_claim_id = t.claim_id
+        FROM temp.affected t CROSS JOIN links l ON l.to_claim_id = t.claim_id AND l.review_event_id IS NULL
     )
     GROUP BY claim_id
 ) f
 WHERE f.claim_id = claims.id
 """
+
+# ...then the reviewers' links of the affected claims that have some.
+REVIEWER_EVIDENCE = f"""
+UPDATE claims SET evidence = {analysis.WITH_REVIEWER_LINKS.strip()}
+WHERE id IN (SELECT claim_id FROM claim_links
+             WHERE review_event_id IS NOT NULL AND claim_id IN (SELECT claim_id FROM temp.affected))
+"""
+
+# Reviewers' links (SPEC section 6) are made again from the review events, new ones of
+# reviews.yml included, whenever the seed rows change: for each pair, its latest `link`
+# or `unlink` (by created_at, then order of writing) decides, and a link is made when it
+# is a `link`, both claims are in the seeds and the seeds do not link them themselves.
+# That keeps a reviewer's link through any rebuild, brings it back with its claim, and
+# gives way to a link an analyst then records in a seed file.
+REVIEWER_LINKS_WANTED = """
+INSERT INTO temp.reviewer_links (review_event_id, from_claim_id, to_claim_id, relation, note)
+SELECT e.id, e.claim_id, e.other_claim_id, e.relation, e.note
+FROM (
+    SELECT *, row_number() OVER (
+        PARTITION BY min(claim_id, other_claim_id), max(claim_id, other_claim_id)
+        ORDER BY created_at DESC, batch DESC, written DESC) AS latest
+    FROM (
+        SELECT id, claim_id, other_claim_id, action, relation, note, created_at, 0 AS batch, rowid AS written
+        FROM review_events WHERE other_claim_id IS NOT NULL AND action IN ('link', 'unlink')
+        UNION ALL
+        SELECT id, claim_id, other_claim_id, action, relation, note, created_at, 1, position
+        FROM temp.staged_reviews WHERE other_claim_id IS NOT NULL AND action IN ('link', 'unlink')
+    )
+) e
+WHERE e.latest = 1 AND e.action = 'link'
+  AND e.claim_id IN (SELECT id FROM claims) AND e.other_claim_id IN (SELECT id FROM claims)
+  AND NOT EXISTS (SELECT 1 FROM claim_links l
+                  WHERE l.claim_id = e.claim_id AND l.other_claim_id = e.other_claim_id AND l.review_event_id IS NULL)
+ORDER BY e.created_at, e.batch, e.written
+"""
+
+REVIEWER_LINKS_SYNC = (
+    # both ends of every reviewer's link that goes or comes: their evidence changes
+    """
+    INSERT OR IGNORE INTO temp.touched (claim_id)
+    SELECT from_claim_id FROM links
+    WHERE review_event_id IS NOT NULL AND review_event_id NOT IN (SELECT review_event_id FROM temp.reviewer_links)
+    UNION SELECT to_claim_id FROM links
+    WHERE review_event_id IS NOT NULL AND review_event_id NOT IN (SELECT review_event_id FROM temp.reviewer_links)
+    UNION SELECT from_claim_id FROM temp.reviewer_links
+    WHERE review_event_id NOT IN (SELECT review_event_id FROM links WHERE review_event_id IS NOT NULL)
+    UNION SELECT to_claim_id FROM temp.reviewer_links
+    WHERE review_event_id NOT IN (SELECT review_event_id FROM links WHERE review_event_id IS NOT NULL)
+    """,
+    """
+    DELETE FROM links
+    WHERE review_event_id IS NOT NULL AND review_event_id NOT IN (SELECT review_event_id FROM temp.reviewer_links)
+    """,
+    """
+    INSERT INTO links (from_claim_id, to_claim_id, relation, note, review_event_id)
+    SELECT from_claim_id, to_claim_id, relation, note, review_event_id FROM temp.reviewer_links
+    WHERE review_event_id NOT IN (SELECT review_event_id FROM links WHERE review_event_id IS NOT NULL)
+    ORDER BY position
+    """,
+)
 
 # The same fingerprints for every claim (a rewrite of everything), in one grouped pass
 # over appearances and links instead of three index probes per claim (about 40% less).
@@ -208,8 +269,10 @@ FROM (
         FROM appearances
         UNION ALL
         SELECT from_claim_id, 'link' || char(9) || to_claim_id || char(9) || relation FROM links
+        WHERE review_event_id IS NULL
         UNION ALL
         SELECT to_claim_id, 'link' || char(9) || from_claim_id || char(9) || relation FROM links
+        WHERE review_event_id IS NULL
     )
     GROUP BY claim_id
 ) f
@@ -220,8 +283,9 @@ WHERE f.claim_id = claims.id
 # are new (their claims, and the claims linked to them, are analysed with the rest) and
 # writes them in file order, which is their order of writing.
 STAGE_REVIEW = """
-INSERT INTO temp.staged_reviews (id, claim_id, actor, action, note, credibility, evidence, created_at)
-VALUES (:id, :claim, :actor, :action, :note, :credibility, :evidence, :at)
+INSERT INTO temp.staged_reviews (id, claim_id, actor, action, note, credibility, evidence, created_at,
+                                 other_claim_id, relation)
+VALUES (:id, :claim, :actor, :action, :note, :credibility, :evidence, :at, :other, :relation)
 """
 
 NEW_REVIEWS = "DELETE FROM temp.staged_reviews WHERE id IN (SELECT id FROM review_events)"
@@ -231,22 +295,26 @@ INSERT OR IGNORE INTO temp.affected (claim_id)
 SELECT r.claim_id FROM temp.staged_reviews r WHERE r.claim_id IN (SELECT id FROM claims)
 UNION SELECT l.to_claim_id FROM temp.staged_reviews r CROSS JOIN links l ON l.from_claim_id = r.claim_id
 UNION SELECT l.from_claim_id FROM temp.staged_reviews r CROSS JOIN links l ON l.to_claim_id = r.claim_id
+UNION SELECT r.other_claim_id FROM temp.staged_reviews r WHERE r.other_claim_id IN (SELECT id FROM claims)
 """
 
 # A hand-written entry without a fingerprint gets the claim's current one; an entry
 # whose claim is gone from the seeds is kept all the same (orphaned, SPEC section 3).
 INSERT_REVIEWS = """
-INSERT OR IGNORE INTO review_events (id, claim_id, actor, action, note, credibility, evidence, created_at)
+INSERT OR IGNORE INTO review_events (id, claim_id, actor, action, note, credibility, evidence, created_at,
+                                     other_claim_id, relation)
 SELECT r.id, r.claim_id, r.actor, r.action, r.note, r.credibility,
-       coalesce(r.evidence, (SELECT evidence FROM claims WHERE id = r.claim_id)), r.created_at
+       coalesce(r.evidence, (SELECT evidence FROM claims WHERE id = r.claim_id)), r.created_at,
+       r.other_claim_id, r.relation
 FROM temp.staged_reviews r
 ORDER BY r.position
 """
 
 # While the build writes the events of reviews.yml it works out their consequences
-# itself (one analysis pass for everything): the trigger that would refresh the analysis
-# at each insert, and the one that refuses events of unknown claims, stand aside.
-REVIEW_TRIGGERS_BUILD_HANDLES = ("review_events_apply", "review_events_known_claim")
+# itself (one analysis pass for everything; the reviewers' links made above): the
+# trigger that would apply each event as it is inserted, and those that refuse events
+# of unknown claims or pairs that no longer fit, stand aside: history is kept as it was.
+REVIEW_TRIGGERS_BUILD_HANDLES = ("review_events_apply", "review_events_known_claim", "review_events_pair")
 
 TEMP_TABLES = """
 CREATE TEMP TABLE IF NOT EXISTS current_files (path TEXT PRIMARY KEY, content_key TEXT NOT NULL);
@@ -260,7 +328,11 @@ CREATE TEMP TABLE IF NOT EXISTS new_claims (
 );
 CREATE TEMP TABLE IF NOT EXISTS staged_reviews (
     position INTEGER PRIMARY KEY, id TEXT, claim_id TEXT, actor TEXT, action TEXT, note TEXT,
-    credibility INTEGER, evidence TEXT, created_at TEXT
+    credibility INTEGER, evidence TEXT, created_at TEXT, other_claim_id TEXT, relation TEXT
+);
+CREATE TEMP TABLE IF NOT EXISTS reviewer_links (
+    position INTEGER PRIMARY KEY, review_event_id TEXT UNIQUE, from_claim_id TEXT, to_claim_id TEXT, relation TEXT,
+    note TEXT
 );
 """
 
@@ -281,7 +353,7 @@ class BuildReport:
 
 def evidence_fingerprint(lines: str) -> str:
     """The sha256 of the claim's evidence lines (newline-separated), sorted, shortened."""
-    return hashlib.sha256("\n".join(sorted(lines.split("\n"))).encode()).hexdigest()[:20]
+    return hashlib.sha256("\n".join(sorted(lines.split("\n"))).encode()).hexdigest()[:analysis.FINGERPRINT_LENGTH]
 
 
 def cache_path_for(db_path) -> pathlib.Path:
@@ -416,7 +488,7 @@ def write_changes(conn, update, cache_path, sources_key, progress, digest) -> Bu
     with write_transaction(conn):
         progress("finding what changed")
         for table in ("current_files", "changed_files", "changed_documents", "touched", "affected",
-                      "new_claims", "staged_reviews"):
+                      "new_claims", "staged_reviews", "reviewer_links"):
             conn.execute(f"DELETE FROM temp.{table}")
         everything, changed, current = changed_files(conn, update.files, sources_key)
         conn.executemany("INSERT INTO temp.current_files VALUES (?, ?)",
@@ -439,17 +511,21 @@ def write_changes(conn, update, cache_path, sources_key, progress, digest) -> Bu
             progress("writing rows")
             with suspended(conn, "index", tuple(table for table in bulk if table != "claims")):
                 write_rows(conn, everything)
+            new_reviews = stage_reviews(conn, update.reviews)
+            progress("making the reviewers' links")
+            write_reviewer_links(conn)
             progress("fingerprinting evidence")
             if everything:
                 # every claim is touched: no need to work out which
-                conn.execute("INSERT INTO temp.touched (claim_id) SELECT id FROM claims")
-                conn.execute("INSERT INTO temp.affected (claim_id) SELECT id FROM claims")
+                conn.execute("INSERT OR IGNORE INTO temp.touched (claim_id) SELECT id FROM claims")
+                conn.execute("INSERT OR IGNORE INTO temp.affected (claim_id) SELECT id FROM claims")
             else:
                 conn.execute(AFFECTED_CLAIMS)
             conn.execute(FINGERPRINTS_ALL if everything else FINGERPRINTS)
+            conn.execute(REVIEWER_EVIDENCE)
 
             progress("adding reviews from reviews.yml")
-            reviews_added = write_reviews(conn, update.reviews)
+            reviews_added = write_reviews(conn) if new_reviews else 0
 
             progress("computing statuses and ratings")
             conn.execute("INSERT OR IGNORE INTO analysis_queue (claim_id) SELECT claim_id FROM temp.affected")
@@ -553,12 +629,22 @@ def write_warnings(conn, warnings):
                                       for w in warnings])
 
 
-def write_reviews(conn, reviews) -> int:
-    """Add the events of reviews.yml the database lacks; queue the claims they touch."""
+def stage_reviews(conn, reviews) -> bool:
+    """Stage the events of reviews.yml the database lacks; say whether there are any."""
     conn.executemany(STAGE_REVIEW, [review_row(review) for _, review in reviews])
     conn.execute(NEW_REVIEWS)
-    if not conn.execute("SELECT 1 FROM temp.staged_reviews").fetchone():
-        return 0  # every event is in the database already
+    return bool(conn.execute("SELECT 1 FROM temp.staged_reviews").fetchone())
+
+
+def write_reviewer_links(conn):
+    """Make the reviewers' links the review events call for (staged ones included)."""
+    conn.execute(REVIEWER_LINKS_WANTED)
+    for statement in REVIEWER_LINKS_SYNC:
+        conn.execute(statement)
+
+
+def write_reviews(conn) -> int:
+    """Add the staged events of reviews.yml; queue the claims they touch."""
     conn.execute(REVIEWED_CLAIMS)
     with suspended(conn, "trigger", names=REVIEW_TRIGGERS_BUILD_HANDLES):
         return conn.execute(INSERT_REVIEWS).rowcount
@@ -566,10 +652,10 @@ def write_reviews(conn, reviews) -> int:
 
 def review_id(review) -> str:
     """A stable id for a hand-written review entry: a hash of its content."""
-    content = json.dumps(
-        [review.claim, review.action, review.actor, review.note, review.credibility, review.at],
-        ensure_ascii=False,
-    )
+    fields = [review.claim, review.action, review.actor, review.note, review.credibility, review.at]
+    if review.other is not None:  # a pair decision (the ids of the others stay as they were)
+        fields += [review.other, review.relation]
+    content = json.dumps(fields, ensure_ascii=False)
     return "h" + hashlib.sha256(content.encode()).hexdigest()[:25]
 
 
@@ -583,4 +669,6 @@ def review_row(review) -> dict:
         "credibility": review.credibility,
         "evidence": review.evidence,
         "at": review.at,
+        "other": review.other,
+        "relation": review.relation,
     }

@@ -236,7 +236,7 @@ def whole_tree(conn, seeds_dir, update, sources_key=None, defer_exposures=False)
                 field="outlet"))
 
     if reviews:
-        claimed = {review.claim for _, review in reviews}
+        claimed = {review.claim for _, review in reviews} | {review.other for _, review in reviews if review.other}
         known = set()
         for chunk in _chunks(sorted(claimed), 500):
             known |= {row[0] for row in conn.execute(
@@ -250,6 +250,12 @@ def whole_tree(conn, seeds_dir, update, sources_key=None, defer_exposures=False)
                     reviews_file, f"claim {review.claim!r} is no longer in the seeds: its review events are kept "
                     "as orphaned (view orphaned_review_events)", line=line_of(reviews_path, (index, "claim")),
                     entry=f"reviews[{index}] (claim {review.claim})", field="claim", kind="orphaned review"))
+            elif review.other and review.other not in known and review.other not in already_reported:
+                warnings.append(BuildWarning(
+                    reviews_file, f"claim {review.other!r} is no longer in the seeds: this {review.action} is kept "
+                    "as orphaned (view orphaned_review_events) and links nothing", line=line_of(
+                        reviews_path, (index, "other")),
+                    entry=f"reviews[{index}] (claim {review.claim})", field="other", kind="orphaned review"))
     # drafts: one warning per file that still holds entries marked draft: true
     warnings += [BuildWarning(**dataclasses.asdict(found), kind="draft entries")
                  for found in problems_of(conn, DRAFTS_REMAINING, seeds_dir)]

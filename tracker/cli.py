@@ -218,16 +218,23 @@ def review(
     out.print(f"{len(rows)} claim(s) shown")
 
 
-def _decide(action, claim, db, note, actor, credibility):
+def _decide(action, claim, db, note, actor, credibility, other=None, relation=None):
     from . import review as review_module
 
+    database = open_db(db)
     try:
-        event = review_module.record(open_db(db), claim, action, actor or review_module.default_actor(),
-                                     note, credibility)
+        event = review_module.record(database, claim, action, actor or review_module.default_actor(),
+                                     note, credibility, other, relation)
     except review_module.ReviewError as e:
         err.print(f"[bold red]error:[/] {escape(str(e))}")
         raise typer.Exit(code=1)
-    out.print(f"{action} recorded for {escape(claim)} by {escape(event['actor'])} at {event['created_at']} (event {event['id']})")
+    what = escape(claim) if other is None else f"{escape(claim)} and {escape(other)}"
+    out.print(f"{action} recorded for {what} by {escape(event['actor'])} at {event['created_at']} (event {event['id']})")
+    if other is not None and action != "dismiss":
+        # what the decision did, at once: both claims' status and rating now
+        for row in database.query("SELECT id, status, admiralty FROM claims WHERE id IN (?, ?) ORDER BY id != ?",
+                                  [claim, other, claim]):
+            out.print(f"  {escape(row['id'])}: {row['status']} {row['admiralty']}")
 
 
 NOTE = typer.Option(None, "--note", help="Why: what you checked, what is missing.")
@@ -256,6 +263,36 @@ def decision_command(action, help_text):
 
 for action, help_text in DECISIONS.items():
     decision_command(action, help_text)
+
+
+class Relation(str, enum.Enum):
+    corroborates = "corroborates"
+    contradicts = "contradicts"
+
+
+OTHER = typer.Argument(..., help="The other claim's id.")
+
+
+@app.command()
+def link(claim: str = CLAIM, other: str = OTHER,
+         relation: Relation = typer.Option(..., "--relation", help="How CLAIM relates to OTHER."),
+         db: pathlib.Path = DB, note: Optional[str] = NOTE, actor: Optional[str] = ACTOR):
+    """Link two claims (e.g. an accepted suggestion): it counts like a link in the seeds, at once."""
+    _decide("link", claim, db, note, actor, None, other, relation.value)
+
+
+@app.command()
+def unlink(claim: str = CLAIM, other: str = OTHER, db: pathlib.Path = DB, note: Optional[str] = NOTE,
+           actor: Optional[str] = ACTOR):
+    """Withdraw a reviewer's link between two claims (links of the seeds are changed in their files)."""
+    _decide("unlink", claim, db, note, actor, None, other)
+
+
+@app.command()
+def dismiss(claim: str = CLAIM, other: str = OTHER, db: pathlib.Path = DB, note: Optional[str] = NOTE,
+            actor: Optional[str] = ACTOR):
+    """Dismiss a suggested link: the two claims are not linked, and not suggested again."""
+    _decide("dismiss", claim, db, note, actor, None, other)
 
 
 @app.command("export-reviews")

@@ -86,6 +86,9 @@ def open_connection(path, for_build: bool = False) -> sqlite3.Connection:
             raise OutdatedDatabase(f"{path} was built by another version of the tracker: run 'tracker build'")
         conn.executescript("BEGIN IMMEDIATE;\n" + "".join(
             f'DROP TABLE IF EXISTS "{table}";\n' for table in SEED_DERIVED) + "COMMIT;")
+    if tables != TABLES_VERSION and conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'review_events'").fetchone():
+        upgrade_review_events(conn)
     if tables != TABLES_VERSION:
         conn.executescript(SCHEMA_SQL + f"\nPRAGMA application_id = {TABLES_VERSION};")
     if conn.execute("PRAGMA user_version").fetchone()[0] != DERIVED_VERSION:
@@ -93,15 +96,42 @@ def open_connection(path, for_build: bool = False) -> sqlite3.Connection:
     return conn
 
 
-def recreate_derived(conn):
-    """Drop and recreate every view and trigger, in one transaction."""
+def drop_derived_script(conn) -> str:
     derived = conn.execute(
         "SELECT type, name FROM sqlite_master WHERE type IN ('view', 'trigger') AND sql IS NOT NULL"
     ).fetchall()
-    script = "".join(f'DROP {kind.upper()} IF EXISTS "{name}";\n' for kind, name in derived)
+    return "".join(f'DROP {kind.upper()} IF EXISTS "{name}";\n' for kind, name in derived)
+
+
+def recreate_derived(conn):
+    """Drop and recreate every view and trigger, in one transaction."""
     conn.executescript(
-        f"BEGIN IMMEDIATE;\n{script}{DERIVED_SQL}\nPRAGMA user_version = {DERIVED_VERSION};\nCOMMIT;"
+        f"BEGIN IMMEDIATE;\n{drop_derived_script(conn)}{DERIVED_SQL}\nPRAGMA user_version = {DERIVED_VERSION};\nCOMMIT;"
     )
+
+
+# review_events made before reviewers could link claims (no other_claim_id, relation):
+# the table is made again in its new shape and every event copied with its rowid, the
+# order of writing. Views and triggers go first (the next step makes them again).
+UPGRADE_REVIEW_EVENTS = """
+ALTER TABLE review_events RENAME TO review_events_before_links;
+DROP INDEX IF EXISTS review_events_claim;
+{schema}
+INSERT INTO review_events (rowid, id, claim_id, actor, action, note, credibility, evidence, created_at)
+SELECT rowid, id, claim_id, actor, action, note, credibility, evidence, created_at
+FROM review_events_before_links ORDER BY rowid;
+DROP TABLE review_events_before_links;
+PRAGMA user_version = 0;
+"""
+
+
+def upgrade_review_events(conn):
+    """Bring an older review_events to the current shape, keeping every event."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(review_events)")}
+    if "other_claim_id" in columns:
+        return
+    conn.executescript(
+        f"BEGIN IMMEDIATE;\n{drop_derived_script(conn)}{UPGRADE_REVIEW_EVENTS.format(schema=SCHEMA_SQL)}COMMIT;")
 
 
 def prepare(conn):

@@ -69,7 +69,8 @@ written AS (
            l.document_id || ' links[' || l.position || '] (' || l.from_claim_id || ' - ' || l.to_claim_id || ')',
            l.note, l.document_id, l.position
     FROM reached_links r JOIN links l ON l.rowid = r.link
-    WHERE l.note IS NOT NULL
+    -- (a reviewer's link has no document: its note is a review note, never published)
+    WHERE l.note IS NOT NULL AND l.document_id IS NOT NULL
     UNION
     SELECT p.document_id, p.claim_id, 'document note', d.id, d.notes, NULL, NULL
     FROM protected p JOIN documents d ON d.id = p.document_id

@@ -48,7 +48,10 @@ SOURCE_TYPE_MEANINGS = {
 }
 
 KINDS = ("event", "statement", "figure", "observation", "assessment", "rumor")
-ACTIONS = ("flag", "accept", "reject", "note")
+ACTIONS = ("flag", "accept", "reject", "note", "link", "unlink", "dismiss")
+# Decisions about a pair of claims: they name the other claim (SPEC section 6).
+PAIR_ACTIONS = ("link", "unlink", "dismiss")
+RELATIONS = ("corroborates", "contradicts")
 
 _PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 _UTC_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
@@ -195,7 +198,7 @@ class Appearance(Strict):
 class Link(Strict):
     from_: Slug = Field(alias="from")
     to: Slug
-    relation: Literal["corroborates", "contradicts"]
+    relation: Literal[RELATIONS]
     note: Optional[str] = None
 
     @model_validator(mode="after")
@@ -228,3 +231,19 @@ class Review(Strict):
     credibility: Optional[Annotated[int, Field(ge=1, le=6)]] = None
     evidence: Optional[str] = None
     at: UtcTime
+    other: Optional[Slug] = None
+    relation: Optional[Literal[RELATIONS]] = None
+
+    @model_validator(mode="after")
+    def _pair(self):
+        if self.action in PAIR_ACTIONS and self.other is None:
+            raise ValueError(f"a {self.action} names the other claim: add other: <claim id>")
+        if self.action not in PAIR_ACTIONS and self.other is not None:
+            raise ValueError(f"a {self.action} is about one claim: remove other:")
+        if self.action == "link" and self.relation is None:
+            raise ValueError("a link says how the claims relate: add relation: corroborates or contradicts")
+        if self.action != "link" and self.relation is not None:
+            raise ValueError(f"only a link has a relation: remove relation: from this {self.action}")
+        if self.other is not None and self.other == self.claim:
+            raise ValueError(f"a {self.action} of claim {self.claim!r} with itself: name two different claims")
+        return self

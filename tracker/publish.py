@@ -60,7 +60,9 @@ NOT_PUBLISHED = ("source_pseudonyms", "seed_files",
                  "warnings",  # warnings quote protected texts
                  "build_state",  # what the last build of the full database was made from
                  # the documents' texts are the publishers' words: the team's only
-                 "document_texts", "document_texts_fts")
+                 "document_texts", "document_texts_fts",
+                 # suggestions are the team's working material (SPEC section 7)
+                 "link_suggestions")
 # Published empty: working queues, and what is made afresh from the public rows.
 PUBLISHED_EMPTY = ("analysis_queue", "source_queue", "source_records", "facet_counts",
                    "draft_entries")  # drafts are for the team only (SPEC section 3)
@@ -90,11 +92,13 @@ CREATE TABLE review_events (
     id TEXT PRIMARY KEY,
     claim_id TEXT NOT NULL,
     actor TEXT CHECK (actor IS NULL),      -- reviewer names are not published
-    action TEXT NOT NULL CHECK (action IN ('flag', 'accept', 'reject', 'note')),
+    action TEXT NOT NULL CHECK (action IN ('flag', 'accept', 'reject', 'note', 'link', 'unlink', 'dismiss')),
     note TEXT CHECK (note IS NULL),        -- review notes are not published
     credibility INTEGER CHECK (credibility IS NULL OR credibility BETWEEN 1 AND 6),
     evidence TEXT,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    other_claim_id TEXT,
+    relation TEXT
 );
 CREATE INDEX review_events_claim ON review_events(claim_id, created_at);
 """
@@ -149,7 +153,16 @@ PLANS = {
         "protected": ("p.source_id IS NOT NULL", PROTECTED_APPEARANCE_COLUMNS),
         "order": "t.rowid",
     },
-    "links": {"from": "full.links t", "order": "t.rowid"},
+    "links": {
+        "from": "full.links t",
+        # a reviewer's link is published (it counts), its note is not (a review note);
+        # its event id is keyed as the published review_events' ids are
+        "columns": {
+            "note": "CASE WHEN t.review_event_id IS NULL THEN t.note END",
+            "review_event_id": "tracker_keyed(t.review_event_id)",
+        },
+        "order": "t.rowid",
+    },
     "review_events": {
         "from": "full.review_events t",
         "columns": {

@@ -81,14 +81,19 @@ CREATE TABLE IF NOT EXISTS appearances (
     PRIMARY KEY (document_id, position)
 );
 
+-- A link of the seeds, or one a reviewer made (a review event of action `link`, SPEC
+-- section 6): both count the same. A reviewer's link has no file and no position; it
+-- goes when an `unlink` follows, and a build makes the set again from review_events.
 CREATE TABLE IF NOT EXISTS links (
-    document_id TEXT NOT NULL REFERENCES documents(id),  -- the file that records it
-    position INTEGER NOT NULL,                           -- index in its links list
+    document_id TEXT REFERENCES documents(id),  -- the file that records it; null for a reviewer's link
+    position INTEGER,                           -- index in its links list; null for a reviewer's link
     from_claim_id TEXT NOT NULL REFERENCES claims(id),
     to_claim_id TEXT NOT NULL REFERENCES claims(id),
     relation TEXT NOT NULL CHECK (relation IN ('corroborates', 'contradicts')),
     note TEXT,
-    PRIMARY KEY (document_id, position)
+    review_event_id TEXT,                       -- the `link` event that made it; null for a link of the seeds
+    UNIQUE (document_id, position),
+    CHECK ((document_id IS NULL) = (review_event_id IS NOT NULL) AND (document_id IS NULL) = (position IS NULL))
 );
 
 -- Append-only. No foreign key to claims: an event outlives a claim removed from seeds.
@@ -96,12 +101,17 @@ CREATE TABLE IF NOT EXISTS review_events (
     id TEXT PRIMARY KEY,
     claim_id TEXT NOT NULL,
     actor TEXT NOT NULL CHECK (length(trim(actor)) > 0),
-    action TEXT NOT NULL CHECK (action IN ('flag', 'accept', 'reject', 'note')),
+    action TEXT NOT NULL CHECK (action IN ('flag', 'accept', 'reject', 'note', 'link', 'unlink', 'dismiss')),
     note TEXT,
     credibility INTEGER CHECK (credibility IS NULL OR credibility BETWEEN 1 AND 6),
     evidence TEXT,
     created_at TEXT NOT NULL
-        CHECK (created_at GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]Z')
+        CHECK (created_at GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]Z'),
+    -- link, unlink, dismiss: the other claim of the pair; link: the relation it records
+    other_claim_id TEXT CHECK (other_claim_id IS NOT claim_id),
+    relation TEXT CHECK (relation IS NULL OR relation IN ('corroborates', 'contradicts')),
+    CHECK ((action IN ('link', 'unlink', 'dismiss')) = (other_claim_id IS NOT NULL)),
+    CHECK ((action = 'link') = (relation IS NOT NULL))
 );
 
 -- Pseudonyms for protected sources in the public database; kept across builds so a
@@ -176,6 +186,12 @@ CREATE INDEX IF NOT EXISTS documents_published ON documents(published_from);
 CREATE INDEX IF NOT EXISTS sources_type ON sources(type);
 CREATE INDEX IF NOT EXISTS sources_outlet ON sources(outlet_id);
 CREATE INDEX IF NOT EXISTS review_events_claim ON review_events(claim_id, created_at);
+-- the events about pairs (link, unlink, dismiss), by either claim
+CREATE INDEX IF NOT EXISTS review_events_pairs ON review_events(claim_id, other_claim_id)
+    WHERE other_claim_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS review_events_other ON review_events(other_claim_id, created_at)
+    WHERE other_claim_id IS NOT NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS links_review_event ON links(review_event_id) WHERE review_event_id IS NOT NULL;
 
 -- The warnings of the last build (quotes found more than once, protected quotes rendered
 -- near-verbatim, orphaned review events): tracker build shows a summary, tracker check
@@ -228,6 +244,22 @@ CREATE TRIGGER IF NOT EXISTS document_texts_fts_update AFTER UPDATE ON document_
     INSERT INTO document_texts_fts (document_texts_fts, rowid, text) VALUES ('delete', old.text_id, old.text);
     INSERT INTO document_texts_fts (rowid, text) VALUES (new.text_id, new.text);
 END;
+
+-- Suggested links (tracker/links/suggest.py; SPEC section 7): a pair at most once, as
+-- (smaller id, larger id). Made here, empty, so that a reviewer's link or dismissal can
+-- drop its pair at once (analysis.py); filled by `tracker suggest-links`, recomputed by
+-- builds after that. No REFERENCES: the claim page would then list them to anyone who
+-- can see it; the build drops the suggestions of removed claims itself. Never published.
+CREATE TABLE IF NOT EXISTS link_suggestions (
+    claim_id TEXT NOT NULL,
+    other_claim_id TEXT NOT NULL,
+    relation TEXT NOT NULL CHECK (relation IN ('corroborates', 'contradicts')),
+    score REAL NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (claim_id, other_claim_id),
+    CHECK (claim_id < other_claim_id)
+);
+CREATE INDEX IF NOT EXISTS link_suggestions_other ON link_suggestions(other_claim_id);
 
 -- What the last build wrote (issue 14): the digest of the seed tree it was built from
 -- (every document file's content key, sources.yml and reviews.yml) and the counts it

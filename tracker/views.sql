@@ -132,7 +132,8 @@ LEFT JOIN source_records r ON r.source_id = s.id;
 CREATE VIEW orphaned_review_events AS
 SELECT e.*
 FROM review_events e
-WHERE NOT EXISTS (SELECT 1 FROM claims c WHERE c.id = e.claim_id);
+WHERE NOT EXISTS (SELECT 1 FROM claims c WHERE c.id = e.claim_id)
+   OR (e.other_claim_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM claims c WHERE c.id = e.other_claim_id));
 
 -- Draft entries waiting for an analyst to confirm (remove `draft: true`) or delete them.
 CREATE VIEW drafts AS

@@ -100,5 +100,6 @@ def register(app):
         started = time.perf_counter()
         with write_transaction(conn):
             written = refresh(conn, claim or None, limit)
-        print(f"{written} suggestion(s) written for {len(claim) if claim else 'every'} claim(s) "
-              f"in {time.perf_counter() - started:.1f} s")
+        scope = f"{len(claim)} claim(s)" if claim else "every claim"
+        print(f"{written} suggestion(s) written for {scope} in {time.perf_counter() - started:.1f} s; "
+              "a claim's page lists its own, to link or dismiss")

@@ -19,18 +19,7 @@ import re
 import unicodedata
 
 SUGGESTIONS_SQL = """
-CREATE TABLE IF NOT EXISTS link_suggestions (
-    -- No REFERENCES: the claim page would then list them to anyone who can see it.
-    -- The build drops the suggestions of removed claims itself.
-    claim_id TEXT NOT NULL,
-    other_claim_id TEXT NOT NULL,
-    relation TEXT NOT NULL CHECK (relation IN ('corroborates', 'contradicts')),
-    score REAL NOT NULL,
-    reason TEXT NOT NULL,
-    PRIMARY KEY (claim_id, other_claim_id),
-    CHECK (claim_id < other_claim_id)
-);
-CREATE INDEX IF NOT EXISTS link_suggestions_other ON link_suggestions(other_claim_id);
+-- link_suggestions itself is in tracker/schema.sql (a reviewer's decision drops its pair).
 CREATE VIRTUAL TABLE IF NOT EXISTS link_search USING FTS5 (
     claim_id UNINDEXED, body, tokenize = 'unicode61'
 );
@@ -291,15 +280,19 @@ SELECT from_claim_id, to_claim_id FROM links
 """
 
 
+REVIEWED_PAIRS = """
+SELECT claim_id, other_claim_id FROM review_events
+WHERE other_claim_id IS NOT NULL AND action IN ('dismiss', 'link')
+"""
+
+
 def excluded_pairs(conn, set_aside_links=False):
     """Pairs never suggested: linked ones (unless set aside, for measuring) and dismissed ones."""
     pairs = set()
     sources = [] if set_aside_links else [EXCLUDED_LINKS]
-    columns = {r[1] for r in conn.execute("PRAGMA table_info(review_events)")}
-    if "other_claim_id" in columns:
-        # Reviewers' decisions: a dismissed pair, and a link a reviewer made (whatever later).
-        sources.append("SELECT claim_id, other_claim_id FROM review_events "
-                       "WHERE action IN ('dismiss', 'link') AND other_claim_id IS NOT NULL")
+    # Reviewers' decisions: a dismissed pair, and a pair a reviewer linked (even if
+    # unlinked later: the reviewer has looked at it).
+    sources.append(REVIEWED_PAIRS)
     for sql in sources:
         for a, b in conn.execute(sql):
             pairs.add((a, b) if a < b else (b, a))
@@ -437,7 +430,7 @@ def refresh_after_build(conn, limit=5):
     """After a build wrote its rows (inside its transaction): the suggestions of the
     claims it touched are recomputed and those of removed claims dropped. Nothing is
     done until someone has run `tracker suggest-links` once on this database."""
-    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'link_suggestions'").fetchone():
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'link_indexed'").fetchone():
         return 0
     conn.execute("DELETE FROM link_suggestions WHERE claim_id NOT IN (SELECT id FROM claims) "
                  "OR other_claim_id NOT IN (SELECT id FROM claims)")

@@ -24,7 +24,7 @@ LIMIT :limit
 
 LINKS = """
 SELECT l.relation, l.other_claim_id, c.text AS other_text, c.status AS other_status,
-       c.admiralty AS other_admiralty, c.review_decision AS other_decision, l.note, l.document_id,
+       c.admiralty AS other_admiralty, c.review_decision AS other_decision, l.note, l.document_id, l.review_event_id,
        d.title AS document_title
 FROM claim_links l
 JOIN claims c ON c.id = l.other_claim_id
@@ -39,16 +39,21 @@ SELECT text, kind, occurred, tags, status, support_groups, opposition_groups, su
        best_reliability, credibility, credibility_by, review_state, queue_reason, first_seen, appearances,
        (SELECT count(*) FROM links WHERE from_claim_id = :claim_id)
        + (SELECT count(*) FROM links WHERE to_claim_id = :claim_id) AS links,
-       (SELECT count(*) FROM review_events WHERE claim_id = :claim_id) AS events
+       (SELECT count(*) FROM review_events WHERE claim_id = :claim_id)
+       + (SELECT count(*) FROM review_events WHERE other_claim_id = :claim_id) AS events
 FROM claims WHERE id = :claim_id
 """
 
+# The claim's own events, and the pair decisions that name it as the other claim (shown
+# with the claim they were recorded on as "the other").
 HISTORY = """
 SELECT e.created_at, e.actor, e.action, e.note, e.credibility,
-       e.evidence IS NOT (SELECT evidence FROM claims WHERE id = e.claim_id) AS stale
-FROM review_events e
-WHERE e.claim_id = :claim_id
-ORDER BY e.created_at DESC, e.rowid DESC
+       e.evidence IS NOT (SELECT evidence FROM claims WHERE id = e.claim_id) AS stale,
+       CASE WHEN e.claim_id = :claim_id THEN e.other_claim_id ELSE e.claim_id END AS other_claim_id, e.relation
+FROM (SELECT rowid AS written, * FROM review_events WHERE claim_id = :claim_id
+      UNION ALL
+      SELECT rowid, * FROM review_events WHERE other_claim_id = :claim_id) e
+ORDER BY e.created_at DESC, e.written DESC
 LIMIT :limit
 """
 

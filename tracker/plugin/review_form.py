@@ -3,7 +3,9 @@
 POST /-/review (claim_id, action, note, credibility[, confirm]) records the decision
 through tracker.review.record, the same code the terminal uses, and redirects: back to
 the claim after a flag or a note, to the next claim in the queue after an accept or a
-reject, with a message naming the claim. A bad value comes back as a sentence on a
+reject, with a message naming the claim. A pair decision (link, unlink, dismiss: the
+claim page's suggestions and reviewer's links) also gives other_claim_id and, for a
+link, relation; it returns to the claim, saying what both claims are now. A bad value comes back as a sentence on a
 page whose form is still filled in; a reject first asks for confirmation. The canned
 queries (flag_claim, ...) stay for API clients.
 """
@@ -12,6 +14,9 @@ from datasette.utils import tilde_encode
 from datasette.utils.asgi import Response
 
 ACTIONS = {"flag": "Flag", "accept": "Accept", "reject": "Reject", "note": "Note"}
+# Recorded from the claim page's suggestions and links, not from the review form's buttons.
+PAIR_ACTIONS = {"link": "Link", "unlink": "Unlink", "dismiss": "Dismiss"}
+RELATIONS = ("corroborates", "contradicts")
 CREDIBILITY = {1: "confirmed", 2: "probably true", 3: "possibly true", 4: "doubtful", 5: "improbable",
                6: "cannot be judged"}
 NOTE_LIMIT = 10_000
@@ -23,6 +28,23 @@ LINKED = """
 SELECT count(*) FROM (SELECT to_claim_id FROM links WHERE from_claim_id = :claim_id
                       UNION SELECT from_claim_id FROM links WHERE to_claim_id = :claim_id)
 """
+
+
+PAIR_DONE = {"link": "Link recorded: {claim} {relation} {other}.", "unlink": "Link withdrawn between {claim} and {other}.",
+             "dismiss": "Suggestion dismissed: {claim} and {other} will not be suggested again."}
+BOTH_NOW = "SELECT id, status, admiralty FROM claims WHERE id IN (:claim_id, :other_claim_id)"
+
+
+async def pair_message(db, values) -> str:
+    """What a pair decision did, with both claims' status and rating as they are now."""
+    message = PAIR_DONE[values["action"]].format(claim=values["claim_id"], other=values["other_claim_id"],
+                                                 relation=values["relation"])
+    if values["action"] == "dismiss":
+        return message
+    now = {row["id"]: row for row in (await db.execute(BOTH_NOW, values)).rows}
+    return message + " Now: " + "; ".join(
+        f"{claim_id} {now[claim_id]['status']} {now[claim_id]['admiralty']}"
+        for claim_id in (values["claim_id"], values["other_claim_id"]) if claim_id in now) + "."
 
 
 def is_reviewer(request, db) -> bool:
@@ -45,13 +67,24 @@ def check(form) -> tuple[dict, list]:
     """The form's values, cleaned, and the problems with them (sentences)."""
     errors = []
     claim_id = (form.get("claim_id") or "").strip()
+    other_claim_id = (form.get("other_claim_id") or "").strip() or None
+    relation = form.get("relation") or None
     action = form.get("action") or ""
     note = (form.get("note") or "").strip() or None
     credibility = (form.get("credibility") or "").strip()
     if not claim_id:
         errors.append("Say which claim: the claim id is empty.")
-    if action not in ACTIONS:
+    if action not in ACTIONS and action not in PAIR_ACTIONS:
         errors.append(f"Choose flag, accept, reject or note (not '{action[:40]}').")
+    if action in PAIR_ACTIONS:
+        if other_claim_id is None:
+            errors.append(f"Say which other claim to {action}: the other claim id is empty.")
+        if action == "link" and relation not in RELATIONS:
+            errors.append(f"Choose how the claims relate: corroborates or contradicts (not '{(relation or '')[:40]}').")
+    else:
+        other_claim_id = relation = None
+    if action != "link":
+        relation = None
     if credibility:
         if credibility.isdigit() and int(credibility) in CREDIBILITY:
             credibility = int(credibility)
@@ -62,7 +95,8 @@ def check(form) -> tuple[dict, list]:
         credibility = None
     if note and len(note) > NOTE_LIMIT:
         errors.append(f"The note is {len(note):,} characters long; keep it under {NOTE_LIMIT:,}.")
-    return {"claim_id": claim_id, "action": action, "note": note, "credibility": credibility}, errors
+    return {"claim_id": claim_id, "action": action, "note": note, "credibility": credibility,
+            "other_claim_id": other_claim_id, "relation": relation}, errors
 
 
 async def review(request, datasette):
@@ -104,7 +138,7 @@ async def review(request, datasette):
         from ..review import record
 
         return record(sqlite_utils.Database(conn), values["claim_id"], values["action"], actor,
-                      values["note"], values["credibility"])
+                      values["note"], values["credibility"], values["other_claim_id"], values["relation"])
 
     try:
         await db.execute_write_fn(write)
@@ -113,6 +147,9 @@ async def review(request, datasette):
                                  [f"The decision was not recorded: {e}"], status=400)
 
     claim_url = datasette.urls.row("tracker", "claims", tilde_encode(values["claim_id"]))
+    if values["action"] in PAIR_ACTIONS:
+        datasette.add_message(request, await pair_message(db, values), datasette.INFO)
+        return Response.redirect(claim_url)
     message = f"{ACTIONS[values['action']]} recorded for claim {values['claim_id']}: “{claim['text'][:100]}”."
     target = claim_url
     if values["action"] in ("accept", "reject"):
