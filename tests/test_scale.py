@@ -117,6 +117,27 @@ def test_warnings_follow_an_edit_as_a_cold_build_finds_them(tmp_path, edit):
     assert len(warnings_table(db)) == expected[edit]
 
 
+def test_a_reworded_claim_is_compared_with_the_quotes_of_every_document_it_appears_in(tmp_path):
+    """The claim's text is defined in one file, the protected quote sits in another that
+    only refers to it: rewording the text there is found by a rebuild of that one file."""
+    quote = "rice prices at the Hyesan market doubled in the last two weeks"
+    documents = {**copy.deepcopy(DOCUMENTS), **FILLER}
+    documents["quoted"] = {"id": "quoted", "title": "Quoted", "publisher": "dailynk", "published": "2022",
+                           "claims": [{"id": "quoted-claim", "text": "Prices moved.", "source": "dnk-hyesan",
+                                       "quote": quote},
+                                      {"ref": "echo", "source": "wire"}]}
+    documents["definer"] = {"id": "definer", "title": "Definer", "publisher": "wire", "published": "2022",
+                            "claims": [{"id": "echo", "text": "Something else entirely.", "source": "wire"}]}
+    seeds = write_seeds(tmp_path / "seeds", documents=documents)
+    db = tmp_path / "t.db"
+    assert build(seeds, db).warnings == []
+    documents["definer"]["claims"][0]["text"] = "Rice prices at the Hyesan market doubled in the last two weeks."
+    write_seeds(seeds, documents=documents)
+    report = build(seeds, db)
+    assert report.files_parsed == 1
+    assert [(w.entry, w.kind) for w in report.warnings] == [("claims[0] (id echo)", "protected quote exposed")]
+
+
 def test_a_linked_claims_text_is_compared_again_when_only_the_link_changes(tmp_path):
     """An exposure that comes from another file (a link recorded elsewhere) is found by a
     rebuild that parsed only that file."""

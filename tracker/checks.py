@@ -288,16 +288,25 @@ def exposure_warnings(conn, seeds_dir):
 
 
 # The claims whose exposure warnings a change can alter (K: every name the changed files
-# define, use or link to, now or before): K, the claims linked to K (a linked claim's
-# text and the link's note are compared with the quote), and the claims appearing in a
-# document where a claim of K appears (that document's claim texts are compared).
+# define, use or link to, now or before; T: the claims the changed files define now,
+# whose texts may be new): K itself (a changed file holds their quotes, links or
+# document), the claims linked to T (a linked claim's text is compared with the quote),
+# and the claims appearing in a document where a claim of T appears (that document's
+# claim texts are compared). T, not K, for the last two: a ref or a link end's text did
+# not change, and a popular claim referred to by the edited file would otherwise bring in
+# every document that mentions it (a title edit cost 2-8 s on a tree of few, large
+# documents). A claim whose definition went away took every appearance and link of it
+# along, all in changed files, whose claims are in K.
 EXPOSURE_SCOPE = """
 INSERT OR IGNORE INTO temp.exposure_scope (claim_id)
 SELECT name FROM unchecked_names
-UNION SELECT to_claim_id FROM links WHERE from_claim_id IN (SELECT name FROM unchecked_names)
-UNION SELECT from_claim_id FROM links WHERE to_claim_id IN (SELECT name FROM unchecked_names)
+UNION SELECT to_claim_id FROM links WHERE from_claim_id IN (
+    SELECT id FROM claims WHERE seed_file IN (SELECT path FROM unchecked_files))
+UNION SELECT from_claim_id FROM links WHERE to_claim_id IN (
+    SELECT id FROM claims WHERE seed_file IN (SELECT path FROM unchecked_files))
 UNION SELECT claim_id FROM appearances WHERE seed_file IN (
-    SELECT seed_file FROM appearances WHERE claim_id IN (SELECT name FROM unchecked_names))
+    SELECT seed_file FROM appearances WHERE claim_id IN (
+        SELECT id FROM claims WHERE seed_file IN (SELECT path FROM unchecked_files)))
 """
 # exposure.CANDIDATES asked only about the protected quotes of the claims in scope.
 PROTECTED_QUOTES = "WHERE s.sensitivity = 'protected' AND a.quote IS NOT NULL"
