@@ -153,10 +153,9 @@ def open_cache(path) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = OFF")  # a cache: a crash costs a re-parse, nothing more
-    # its indexes are made in bulk after a first parse, and the checks group and sort:
-    # in memory, not through temporary files and a 2 MB page cache (build.BUILD_PRAGMAS)
+    # its indexes are made in bulk after a first parse, and the checks read it all: a
+    # page cache of 128 MB at most, not 2 MB (build.BUILD_PRAGMAS)
     conn.execute("PRAGMA cache_size = -131072")
-    conn.execute("PRAGMA temp_store = MEMORY")
     if conn.execute("PRAGMA user_version").fetchone()[0] != CACHE_VERSION:
         for table in ("files",) + FILE_TABLES + ("sources",) + WARNING_TABLES:
             conn.execute(f"DROP TABLE IF EXISTS {table}")
