@@ -191,3 +191,13 @@ def test_a_first_build_is_written_aside_and_ignores_a_log_left_without_its_datab
     reopened.close()
     build(seeds, tmp_path / "again.db")
     assert dump(db) == dump(tmp_path / "again.db")
+
+
+def test_a_first_build_clears_what_a_killed_first_build_left(tmp_path):
+    seeds = write_seeds(tmp_path / "seeds")
+    dead = 2 ** 22 + 12345  # above Linux's largest pid_max: no such process
+    left = tmp_path / f".tracker.db.building-{dead}"
+    left.write_bytes(b"half a database")
+    build(seeds, tmp_path / "tracker.db")
+    assert not left.exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []

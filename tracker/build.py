@@ -455,6 +455,9 @@ def write_new(update, db_path, cache_path, sources_key, progress, reviews_key) -
     building = db_path.with_name(f".{db_path.name}.building-{os.getpid()}")
     for stale in (building, *(db_path.with_name(db_path.name + end) for end in ("-wal", "-shm", "-journal"))):
         stale.unlink(missing_ok=True)  # a log left without its database must not meet the new one
+    for left in db_path.parent.glob(f".{db_path.name}.building-*"):
+        if not process_alive(left.name.rsplit("-", 1)[-1]):
+            left.unlink(missing_ok=True)  # a build killed outright (no except clause ran) left it
     conn = open_connection(building, for_build=True)
     try:
         conn.execute("PRAGMA journal_mode = OFF")
@@ -470,6 +473,18 @@ def write_new(update, db_path, cache_path, sources_key, progress, reviews_key) -
         conn.close()
         building.unlink(missing_ok=True)
         raise
+
+
+def process_alive(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except ValueError:
+        return True  # not one of ours: leave it
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 # A build reads and writes the whole database: SQLite's default page cache of 2 MB
