@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tracker.cli import app
-from tracker.links.stance import CLASSES, model
+from tracker.links.stance import CLASSES, content, masked, model, tokens
 
 CLAIM = "North Korea executed its defence minister"
 
@@ -22,6 +22,16 @@ def test_stance_of_written_sentences(text, expected):
     stance, score = model().predict(CLAIM, text)
     assert stance == expected
     assert 1 / 3 < score <= 1
+
+
+@pytest.mark.parametrize("text, expected", [
+    # The claim's words become one placeholder, so that "denies _c_" is learnt across claims.
+    ("Seoul denies North Korea executed its defence minister", ["seoul", "denies", "_c_", "its", "_c_"]),
+    ("Report: 2 ministers executed, sources say", ["report", "_n_", "_c_", "sources", "say"]),
+    ("Defence minister alive", ["_c_", "alive"]),
+])
+def test_masked_words_hide_the_claim_and_numbers(text, expected):
+    assert masked(tokens(text), set(content(tokens(CLAIM)))) == expected
 
 
 def test_probabilities_sum_to_one():

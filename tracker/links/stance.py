@@ -2,9 +2,12 @@
 report it without taking a side (`observing`)?
 
 A multinomial logistic regression over features computed here in plain Python: the
-text's own words, word pairs and character n-grams (TF-IDF), refuting and hedging cues
-(and whether they are new to the text, i.e. not in the claim), how much of the claim the
-text repeats, and negation or refutation close to the words it shares with the claim.
+text's words and word pairs with the words it shares with the claim masked (TF-IDF over
+"_c_ denies", "reportedly _c_", "<s> report": patterns that carry over to claims never
+seen in training, unlike the claim's own topic words), refuting and hedging cues (and
+whether they are new to the text, i.e. not in the claim, and where they stand), how much
+of the claim the text repeats, and negation or refutation close to the words it shares
+with the claim.
 The shipped model (models/stance.json) is a vocabulary with its IDF weights and the
 coefficients; scoring needs neither numpy nor scikit-learn, so it does not depend on
 their versions. bench/stance/train.py trains it (scikit-learn) on the Emergent corpus
@@ -51,6 +54,7 @@ s t
 """.split())
 
 TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|\?|!")
+NUMBER = re.compile(r"^\d+$")
 NT = re.compile(r"n't$")
 
 
@@ -83,12 +87,28 @@ def content(words):
     return [stem(w) for w in words if w not in STOP and w not in "?!" and len(w) > 1]
 
 
+def masked(words, claim_stems):
+    """The text's words with those it shares with the claim as "_c_" (a run of them as
+    one) and numbers as "_n_": what the text says about the claim, not its topic."""
+    out = []
+    for word in words:
+        if NUMBER.match(word):
+            token = "_n_"
+        elif word not in STOP and stem(word) in claim_stems:
+            token = "_c_"
+        else:
+            token = word
+        if not (token == "_c_" and out and out[-1] == "_c_"):
+            out.append(token)
+    return out
+
+
 def raw_features(claim, text):
     """The features of one (claim, text) pair before weighting.
 
-    Returns (groups, dense): groups maps a TF-IDF group name ("w" words and word
-    pairs, "c" character n-grams) to a Counter of terms; dense maps named features to
-    values in [0, 1].
+    Returns (groups, dense): groups maps a TF-IDF group name ("m": masked words, word
+    pairs and the first and last word marked as such) to a Counter of terms; dense maps
+    named features to values in [0, 1].
     """
     words = tokens(text)
     claim_words = tokens(claim)
@@ -96,10 +116,11 @@ def raw_features(claim, text):
     claim_plain = set(claim_words)
     stems = [stem(w) for w in words]
 
-    grams = Counter(words)
-    grams.update(f"{a} {b}" for a, b in zip(words, words[1:]))
-    padded = f" {' '.join(words)} "
-    chars = Counter(padded[i:i + n] for n in (3, 4, 5) for i in range(len(padded) - n + 1))
+    mask = masked(words, claim_stems)
+    grams = Counter(mask)
+    grams.update(f"{a} {b}" for a, b in zip(mask, mask[1:]))
+    if mask:
+        grams.update((f"<s> {mask[0]}", f"{mask[-1]} </s>"))
 
     dense = {}
     text_content = [s for s, w in zip(stems, words) if w not in STOP and w not in "?!" and len(w) > 1]
@@ -125,6 +146,13 @@ def raw_features(claim, text):
             dense[f"{name}_new_count"] = min(len(new), 3) / 3
         for w in set(new):
             dense[f"{name}_word={w}"] = 1.0
+        # Where the first and last new cue stand: "Report: ...", "..., sources say".
+        at = [i for i, w in enumerate(words) if w in lexicon and w not in claim_plain]
+        if at:
+            if at[0] < 3:
+                dense[f"{name}_first3"] = 1.0
+            if at[-1] >= len(words) - 3:
+                dense[f"{name}_last3"] = 1.0
     if "?" in words:
         dense["question"] = 1.0
         if words and words[-1] == "?":
@@ -155,7 +183,7 @@ def raw_features(claim, text):
     for name in ("hedge_new", "refute_new", "question"):
         if name in dense:
             dense[f"{name}*covered"] = coverage
-    return {"w": grams, "c": chars}, dense
+    return {"m": grams}, dense
 
 
 def weighted(groups, dense, idf):
