@@ -1,12 +1,17 @@
 """Train the two attribution taggers on a BRAT corpus's train split; measure them on dev.
 
-    nice python bench/attributions/train.py ../shared/corpora/polnear \
-        --out tracker/capture/models --results bench/attributions/results.json
+    nice python bench/attributions/train.py ../shared/corpora/polnear --out /tmp/models \
+        --c1 2.0 --minfreq 3 --iterations 120 --no-clusters \
+        --cue-features base,rich --role-features base,rich --results /tmp/results.json
 
 Trains on the `train` split only; `dev` is used for measuring (and for choosing the
-settings between runs), never for training. The two CRFs are trained in parallel (two
-processes). Stage two (sources, contents) is trained with the gold cues as its cue
-features; when tagging it sees the cues stage one predicted.
+settings between runs), never for training. Each stage is one model per feature set
+named in --cue-features / --role-features (an ensemble when there are several: the
+tagger averages their marginals; attribution-models.json beside them lists the files),
+trained in parallel (--processes; each holds its sequences in memory, about 4 GB on
+PolNeAR). Stage two (sources, contents) is trained with the gold cues, some dropped and
+some false ones added, as its cue features; when tagging it sees the cues stage one
+predicted.
 """
 
 import argparse
@@ -137,10 +142,10 @@ def main():
     parser.add_argument("--limit", type=int, help="train on the first N articles only (quick experiments)")
     parser.add_argument("--every", type=int, default=1,
                         help="train on every Nth article only (quick experiments on a spread-out subset)")
-    parser.add_argument("--c1", type=float, default=0.1)
+    parser.add_argument("--c1", type=float, default=2.0)
     parser.add_argument("--c2", type=float, default=0.01)
-    parser.add_argument("--minfreq", type=float, default=2)
-    parser.add_argument("--iterations", type=int, default=150)
+    parser.add_argument("--minfreq", type=float, default=3)
+    parser.add_argument("--iterations", type=int, default=120)
     parser.add_argument("--skip-training", action="store_true", help="only measure the models in --out")
     parser.add_argument("--cue-drop", type=float, default=0.25,
                         help="stage two trains on gold cues with this share dropped (stage one's misses)")
@@ -149,15 +154,15 @@ def main():
     parser.add_argument("--cue-only", action="store_true",
                         help="stage one learns cues alone (default: cues, sources and contents in one layer)")
     parser.add_argument("--no-clusters", action="store_true", help="no word-cluster features")
-    parser.add_argument("--cue-features", default="base",
+    parser.add_argument("--cue-features", default="base,rich",
                         help="feature sets of the stage-one models, comma-separated (%s): one model each, "
                         "their marginals averaged" % ", ".join(FEATURE_SETS))
-    parser.add_argument("--role-features", default="base", help="the same for stage two")
+    parser.add_argument("--role-features", default="base,rich", help="the same for stage two")
     parser.add_argument("--processes", type=int, default=2, help="models trained at once")
     parser.add_argument("--reuse-existing", action="store_true",
                         help="keep a model already in --out (same file name) instead of training it again")
     parser.add_argument("--algorithm", default="lbfgs", help="crfsuite training algorithm (lbfgs, ap, pa, l2sgd)")
-    parser.add_argument("--thresholds", default="0.3,0.35,0.35,0.9",
+    parser.add_argument("--thresholds", default="0.4,0.5,0.4,0.6",
                         help="cue, source, content thresholds on the marginals, and the one a cue with "
                         "nothing attributed to it must reach; written beside the models")
     a = parser.parse_args()
