@@ -7,7 +7,8 @@ from importlib import resources
 import pytest
 from typer.testing import CliRunner
 
-from tracker.capture.attribution import CUE_MODEL, ROLE_MODEL, Labeller, model_dir
+from tracker.capture.attribution import CUE_MODEL, MEMBERS, ROLE_MODEL, Labeller, model_dir
+from tracker.capture.features import FEATURE_SETS, base_features, tokenize
 from tracker.cli import app
 
 from conftest import write_seeds
@@ -26,9 +27,28 @@ def labeller():
 def test_the_model_ships_inside_the_package(labeller):
     folder = pathlib.Path(str(resources.files("tracker.capture") / "models"))
     assert model_dir() == folder
-    for name in (CUE_MODEL, ROLE_MODEL):
+    members = json.loads((folder / MEMBERS).read_text(encoding="utf-8"))
+    names = [name for stage in ("cue", "role") for name, _variant in members[stage]]
+    assert CUE_MODEL in names and ROLE_MODEL in names
+    assert {variant for stage in ("cue", "role") for _name, variant in members[stage]} <= set(FEATURE_SETS)
+    assert len(labeller.cue) == len(members["cue"]) and len(labeller.role) == len(members["role"])
+    for name in names:
         size = (folder / (name + ".gz")).stat().st_size
         assert 0 < size <= 10_000_000
+
+
+def test_an_unknown_feature_set_is_refused():
+    with pytest.raises(ValueError, match="unknown feature set 'fancy'"):
+        base_features(["He", "said", "so", "."], variant="fancy")
+
+
+@pytest.mark.parametrize("variant", FEATURE_SETS)
+def test_every_feature_set_sees_the_same_sentences_and_quotations(variant):
+    words = [w for _a, _b, w in tokenize("“We won,” he said. According to the ministry, it rained.")]
+    reference = base_features(words)
+    feats, sids, quotes = base_features(words, variant=variant)
+    assert (sids, quotes) == reference[1:] and len(feats) == len(words)
+    assert all(f[6].startswith("L=") for f in feats)  # stage two reads the lexicon class there
 
 
 def test_labels_a_short_text(labeller):

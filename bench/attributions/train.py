@@ -1,12 +1,17 @@
 """Train the two attribution taggers on a BRAT corpus's train split; measure them on dev.
 
-    nice python bench/attributions/train.py ../shared/corpora/polnear \
-        --out tracker/capture/models --results bench/attributions/results.json
+    nice python bench/attributions/train.py ../shared/corpora/polnear --out /tmp/models \
+        --c1 2.0 --minfreq 3 --iterations 120 --no-clusters \
+        --cue-features base,rich --role-features base,rich --results /tmp/results.json
 
 Trains on the `train` split only; `dev` is used for measuring (and for choosing the
-settings between runs), never for training. The two CRFs are trained in parallel (two
-processes). Stage two (sources, contents) is trained with the gold cues as its cue
-features; when tagging it sees the cues stage one predicted.
+settings between runs), never for training. Each stage is one model per feature set
+named in --cue-features / --role-features (an ensemble when there are several: the
+tagger averages their marginals; attribution-models.json beside them lists the files),
+trained in parallel (--processes; each holds its sequences in memory, about 4 GB on
+PolNeAR). Stage two (sources, contents) is trained with the gold cues, some dropped and
+some false ones added, as its cue features; when tagging it sees the cues stage one
+predicted.
 """
 
 import argparse
@@ -23,8 +28,9 @@ from clusters import make_clusters, write as write_clusters  # noqa: E402
 from corpus import load_split, measure  # noqa: E402
 
 from tracker.capture.attribution import (  # noqa: E402
-    CLUSTERS, CUE_MODEL, ROLE_MODEL, THRESHOLDS, Labeller, load_clusters)
-from tracker.capture.features import base_features, cue_relative_features, paragraphs, tokenize  # noqa: E402
+    CLUSTERS, CUE_MODEL, MEMBERS, ROLE_MODEL, THRESHOLDS, Labeller, load_clusters)
+from tracker.capture.features import (  # noqa: E402
+    FEATURE_SETS, base_features, cue_relative_features, paragraphs, tokenize)
 
 
 def token_labels(tokens, spans, tag):
@@ -70,12 +76,23 @@ def noisy_cues(words, gold_mask, rng, drop, add):
     return mask
 
 
-def sequences(docs, clusters=None, drop=0.0, add=0.0, seed=0, joint=True):
-    """Training sequences of both stages, one per paragraph."""
+def member_file(stage, variant, first):
+    """File name of one model of a stage: the first keeps the historical name."""
+    base = CUE_MODEL if stage == "cue" else ROLE_MODEL
+    return base if first else base.replace(".crfsuite", f"-{variant}.crfsuite")
+
+
+def sequences(docs, clusters=None, drop=0.0, add=0.0, seed=0, joint=True, cue_variants=("base",),
+              role_variants=("base",)):
+    """Training sequences of both stages, one per paragraph: {feature set: [(x, y)]} for each.
+
+    Every model of stage two sees the same noisy cues (one random draw per paragraph).
+    """
     import random
 
     rng = random.Random(seed)
-    cue_seqs, role_seqs = [], []
+    cue_seqs = {v: [] for v in cue_variants}
+    role_seqs = {v: [] for v in role_variants}
     for doc in docs:
         text, tokens = doc["text"], tokenize(doc["text"])
         cue = token_labels(tokens, doc["spans"]["Cue"], "CUE")
@@ -88,13 +105,17 @@ def sequences(docs, clusters=None, drop=0.0, add=0.0, seed=0, joint=True):
         first = [c if c != "O" else r for c, r in zip(cue, role)] if joint else cue
         for para in paragraphs(text, tokens):
             words = [tokens[i][2] for i in para]
-            feats, sids, quotes = base_features(words, clusters)
             cue_p = [first[i] for i in para]
             mask = [0 if cue[i] == "O" else 1 for i in para]
             if drop or add:
                 mask = noisy_cues(words, mask, rng, drop, add)
-            cue_seqs.append((feats, cue_p))
-            role_seqs.append((cue_relative_features(words, feats, sids, quotes, mask), [role[i] for i in para]))
+            role_p = [role[i] for i in para]
+            for variant in set(cue_variants) | set(role_variants):
+                feats, sids, quotes = base_features(words, clusters, variant)
+                if variant in cue_seqs:
+                    cue_seqs[variant].append((feats, cue_p))
+                if variant in role_seqs:
+                    role_seqs[variant].append((cue_relative_features(words, feats, sids, quotes, mask), role_p))
     return cue_seqs, role_seqs
 
 
@@ -119,10 +140,12 @@ def main():
     parser.add_argument("--train-split", default="train")
     parser.add_argument("--dev-split", default="dev")
     parser.add_argument("--limit", type=int, help="train on the first N articles only (quick experiments)")
-    parser.add_argument("--c1", type=float, default=0.1)
+    parser.add_argument("--every", type=int, default=1,
+                        help="train on every Nth article only (quick experiments on a spread-out subset)")
+    parser.add_argument("--c1", type=float, default=2.0)
     parser.add_argument("--c2", type=float, default=0.01)
-    parser.add_argument("--minfreq", type=float, default=2)
-    parser.add_argument("--iterations", type=int, default=150)
+    parser.add_argument("--minfreq", type=float, default=3)
+    parser.add_argument("--iterations", type=int, default=120)
     parser.add_argument("--skip-training", action="store_true", help="only measure the models in --out")
     parser.add_argument("--cue-drop", type=float, default=0.25,
                         help="stage two trains on gold cues with this share dropped (stage one's misses)")
@@ -131,8 +154,15 @@ def main():
     parser.add_argument("--cue-only", action="store_true",
                         help="stage one learns cues alone (default: cues, sources and contents in one layer)")
     parser.add_argument("--no-clusters", action="store_true", help="no word-cluster features")
+    parser.add_argument("--cue-features", default="base,rich",
+                        help="feature sets of the stage-one models, comma-separated (%s): one model each, "
+                        "their marginals averaged" % ", ".join(FEATURE_SETS))
+    parser.add_argument("--role-features", default="base,rich", help="the same for stage two")
+    parser.add_argument("--processes", type=int, default=2, help="models trained at once")
+    parser.add_argument("--reuse-existing", action="store_true",
+                        help="keep a model already in --out (same file name) instead of training it again")
     parser.add_argument("--algorithm", default="lbfgs", help="crfsuite training algorithm (lbfgs, ap, pa, l2sgd)")
-    parser.add_argument("--thresholds", default="0.3,0.35,0.35,0.9",
+    parser.add_argument("--thresholds", default="0.4,0.5,0.4,0.6",
                         help="cue, source, content thresholds on the marginals, and the one a cue with "
                         "nothing attributed to it must reach; written beside the models")
     a = parser.parse_args()
@@ -140,6 +170,7 @@ def main():
     train = load_split(a.corpus, a.train_split)
     if a.limit:
         train = train[: a.limit]
+    train = train[:: a.every]
     dev = load_split(a.corpus, a.dev_split)
     a.out.mkdir(parents=True, exist_ok=True)
     if a.algorithm == "lbfgs":
@@ -148,9 +179,16 @@ def main():
     else:
         params = {"max_iterations": a.iterations, "feature.minfreq": a.minfreq,
                   "feature.possible_transitions": True}
+    cue_variants = a.cue_features.split(",")
+    role_variants = a.role_features.split(",")
+    for v in cue_variants + role_variants:
+        if v not in FEATURE_SETS:
+            parser.error(f"unknown feature set {v!r} (known: {', '.join(FEATURE_SETS)})")
+    members = {"cue": [[member_file("cue", v, k == 0), v] for k, v in enumerate(cue_variants)],
+               "role": [[member_file("role", v, k == 0), v] for k, v in enumerate(role_variants)]}
     info = {"train_articles": len(train), "dev_articles": len(dev), "params": params, "algorithm": a.algorithm,
             "cue_noise": {"drop": a.cue_drop, "add": a.cue_add}, "clusters": not a.no_clusters,
-            "stage_one": "cue" if a.cue_only else "joint"}
+            "stage_one": "cue" if a.cue_only else "joint", "members": members}
     if not a.skip_training:
         t0 = time.time()
         clusters = None
@@ -160,23 +198,32 @@ def main():
             info["clusters_s"] = round(time.time() - t0, 1)
         elif (a.out / CLUSTERS).exists():
             (a.out / CLUSTERS).unlink()
+        todo = [(stage, name, v) for stage in ("cue", "role") for name, v in members[stage]
+                if not (a.reuse_existing and (a.out / (name + ".gz")).is_file())]
+        info["reused"] = [name for stage in ("cue", "role") for name, _v in members[stage]
+                          if (stage, name) not in {(s_, n_) for s_, n_, _ in todo}]
         t0 = time.time()
-        cue_seqs, role_seqs = sequences(train, clusters, a.cue_drop, a.cue_add, joint=not a.cue_only)
+        cue_seqs, role_seqs = sequences(
+            train, clusters, a.cue_drop, a.cue_add, joint=not a.cue_only,
+            cue_variants=sorted({v for s_, _n, v in todo if s_ == "cue"}),
+            role_variants=sorted({v for s_, _n, v in todo if s_ == "role"}))
         info["feature_extraction_s"] = round(time.time() - t0, 1)
-        info["train_tokens"] = sum(len(y) for _, y in cue_seqs)
+        info["train_tokens"] = sum(len(tokenize(d["text"])) for d in train)
         t0 = time.time()
-        with multiprocessing.get_context("fork").Pool(2) as pool:
-            results = pool.map(train_one, [(cue_seqs, a.out / CUE_MODEL, params, a.algorithm),
-                                           (role_seqs, a.out / ROLE_MODEL, params, a.algorithm)])
-        del cue_seqs, role_seqs
+        jobs = [((cue_seqs if stage == "cue" else role_seqs)[v], a.out / name, params, a.algorithm)
+                for stage, name, v in todo]
+        with multiprocessing.get_context("fork").Pool(a.processes) as pool:
+            results = pool.map(train_one, jobs)
+        del cue_seqs, role_seqs, jobs
         import gzip
 
-        for name in (CUE_MODEL, ROLE_MODEL):  # shipped gzipped (the Labeller reads either)
+        for _stage, name, _v in todo:  # shipped gzipped (the Labeller reads either)
             (a.out / (name + ".gz")).write_bytes(gzip.compress((a.out / name).read_bytes(), 9))
             (a.out / name).unlink()
         info["training_wall_s"] = round(time.time() - t0, 1)
-        info["training_cpu_s"] = {"cue": round(results[0][0], 1), "role": round(results[1][0], 1)}
-        info["iterations"] = {"cue": results[0][1], "role": results[1][1]}
+        info["training_s_per_model"] = {name: round(r[0], 1) for (_s, name, _v), r in zip(todo, results)}
+        info["iterations"] = {name: r[1] for (_s, name, _v), r in zip(todo, results)}
+    (a.out / MEMBERS).write_text(json.dumps(members, indent=1) + "\n")
     thresholds = tuple(float(x) for x in a.thresholds.split(","))
     (a.out / THRESHOLDS).write_text(json.dumps(dict(zip(("cue", "source", "content", "bare_cue"), thresholds))) + "\n")
     info["thresholds"] = thresholds
@@ -187,8 +234,8 @@ def main():
     elapsed = time.time() - t0
     info["dev_tokens"] = n_tokens
     info["tokens_per_second"] = round(n_tokens / elapsed)
-    info["model_bytes_gzipped"] = {role: (a.out / (name + ".gz")).stat().st_size
-                                   for role, name in (("cue", CUE_MODEL), ("role", ROLE_MODEL))}
+    info["model_bytes_gzipped"] = {name: (a.out / (name + ".gz")).stat().st_size
+                                   for stage in ("cue", "role") for name, _v in members[stage]}
     info["model_mb_total_gzipped"] = round(sum(info["model_bytes_gzipped"].values()) / 1e6, 2)
     info["dev"] = measure(dev, predictions)
     print(json.dumps(info, indent=2))

@@ -3,13 +3,15 @@
 Two stages, each a linear-chain CRF (python-crfsuite) over the tokens of a paragraph:
 the cue tagger marks cues ("said", "according to", "told"); the role tagger then marks
 sources and contents with features relative to those predicted cues (direction,
-distance, same sentence, quotation state). Spans are grouped into attributions by
+distance, same sentence, quotation state). Each stage may be a small ensemble: models
+trained on different feature sets (features.FEATURE_SETS), their marginals averaged
+(attribution-models.json names the files). Spans are grouped into attributions by
 attaching each source and content span to its nearest cue, preferring the same
 sentence. Offsets are Python string indices into the text, end exclusive.
 
 The models are trained by bench/attributions/train.py and ship in
 tracker/capture/models/; a desk can train its own on any corpus in PolNeAR's BRAT
-layout and point TRACKER_ATTRIBUTION_MODELS at the folder holding the two files.
+layout and point TRACKER_ATTRIBUTION_MODELS at the folder holding the files.
 """
 
 import os
@@ -22,6 +24,11 @@ CUE_MODEL = "attribution-cue.crfsuite"
 ROLE_MODEL = "attribution-role.crfsuite"
 CLUSTERS = "attribution-clusters.json.gz"
 THRESHOLDS = "attribution-thresholds.json"
+# Which model files make up each stage, and the feature set each was trained on
+# ({"cue": [[file, feature set], ...], "role": [...]}); without it, the single pair above
+# on the base features. Several models in a stage are an ensemble: their marginals are
+# averaged.
+MEMBERS = "attribution-models.json"
 
 
 def load_clusters(folder):
@@ -74,21 +81,14 @@ class Labeller:
         import pycrfsuite
 
         folder = pathlib.Path(folder) if folder else model_dir()
-        self.cue = pycrfsuite.Tagger()
-        self.role = pycrfsuite.Tagger()
-        self._models = []
-        for tagger, name in ((self.cue, CUE_MODEL), (self.role, ROLE_MODEL)):
-            packed = folder / (name + ".gz")  # shipped gzipped: a third of the size in git
-            if packed.is_file():
-                import gzip
+        members = {"cue": [[CUE_MODEL, "base"]], "role": [[ROLE_MODEL, "base"]]}
+        if (folder / MEMBERS).is_file():
+            import json
 
-                # crfsuite reads the model in place: the bytes must live as long as the tagger
-                self._models.append(gzip.decompress(packed.read_bytes()))
-                tagger.open_inmemory(self._models[-1])
-            elif (folder / name).is_file():
-                tagger.open(str(folder / name))
-            else:
-                raise FileNotFoundError(f"attribution model not found: {packed} (or {folder / name})")
+            members = json.loads((folder / MEMBERS).read_text(encoding="utf-8"))
+        self._models = []
+        self.cue = [(self._open(pycrfsuite, folder, name), variant) for name, variant in members["cue"]]
+        self.role = [(self._open(pycrfsuite, folder, name), variant) for name, variant in members["role"]]
         self.clusters = load_clusters(folder)
         chosen = folder / THRESHOLDS
         if not thresholds and chosen.is_file():
@@ -100,6 +100,36 @@ class Labeller:
             (self.cue_threshold, self.source_threshold, self.content_threshold,
              self.bare_cue_threshold) = (tuple(thresholds) + (0.5,))[:4]
 
+    def _open(self, pycrfsuite, folder, name):
+        tagger = pycrfsuite.Tagger()
+        packed = folder / (name + ".gz")  # shipped gzipped: a third of the size in git
+        if packed.is_file():
+            import gzip
+
+            # crfsuite reads the model in place: the bytes must live as long as the tagger
+            self._models.append(gzip.decompress(packed.read_bytes()))
+            tagger.open_inmemory(self._models[-1])
+        elif (folder / name).is_file():
+            tagger.open(str(folder / name))
+        else:
+            raise FileNotFoundError(f"attribution model not found: {packed} (or {folder / name})")
+        return tagger
+
+    @staticmethod
+    def _marginals(members, features, tags):
+        """Per token, the summed marginals of `tags`, averaged over the models of a stage."""
+        total = None
+        for tagger, variant in members:
+            tagger.set(features[variant])
+            n = len(features[variant])
+            probs = [[tagger.marginal(t, i) for t in tags] for i in range(n)]
+            if total is None:
+                total = probs
+            else:
+                total = [[a + b for a, b in zip(x, y)] for x, y in zip(total, probs)]
+        k = len(members)
+        return [[p / k for p in row] for row in total]
+
     def label_paragraph(self, words):
         """Cue labels, role labels and cue marginals for one paragraph's words.
 
@@ -108,21 +138,24 @@ class Labeller:
         when P(source) or P(content) reaches its threshold (chosen on dev: the best
         sequence under-predicts, trading recall for precision).
         """
-        feats, sids, quotes = base_features(words, self.clusters)
-        cue, role = self.cue, self.role
-        cue.set(feats)
+        features, sids, quotes = {}, None, None
+        for _tagger, variant in self.cue + self.role:
+            if variant not in features:
+                features[variant], sids, quotes = base_features(words, self.clusters, variant)
         n = len(words)
-        cue_p = [cue.marginal("B-CUE", i) + cue.marginal("I-CUE", i) for i in range(n)]
+        cue_p = [b + i for b, i in self._marginals(self.cue, features, ("B-CUE", "I-CUE"))]
         mask = [1 if p >= self.cue_threshold else 0 for p in cue_p]
         cue_labels = ["O"] * n
         for i in range(n):
             if mask[i]:
                 cue_labels[i] = "I-CUE" if i and mask[i - 1] else "B-CUE"
-        role.set(cue_relative_features(words, feats, sids, quotes, mask))
+        relative = {variant: cue_relative_features(words, features[variant], sids, quotes, mask)
+                    for variant in {v for _t, v in self.role}}
+        role_p = self._marginals(self.role, relative, ("B-SRC", "I-SRC", "B-CON", "I-CON"))
         role_labels = ["O"] * n
         for i in range(n):
-            p_src = role.marginal("B-SRC", i) + role.marginal("I-SRC", i)
-            p_con = role.marginal("B-CON", i) + role.marginal("I-CON", i)
+            p_src = role_p[i][0] + role_p[i][1]
+            p_con = role_p[i][2] + role_p[i][3]
             if p_src >= self.source_threshold and p_src >= p_con:
                 tag = "SRC"
             elif p_con >= self.content_threshold:

@@ -8,6 +8,7 @@ non-space character. A text is tagged paragraph by paragraph (blank-line or newl
 separated), the unit in which a quotation opens and closes.
 """
 
+import functools
 import re
 
 TOKEN = re.compile(r"\w+(?:['’\-.]\w+)*|\S")
@@ -66,10 +67,61 @@ witness witnesses officer officers lawyer attorney judge prosecutors economist p
 director chairman chief leader leaders spokesmen statement website newspaper agency
 """.split())
 
+_IRREGULAR_BASE = {"said": "say", "told": "tell", "wrote": "write", "written": "write", "thought": "think",
+                   "felt": "feel", "knew": "know", "known": "know", "found": "find", "saw": "see",
+                   "seen": "see", "shown": "show", "showed": "show"}
+# Word form -> the lexicon's base ("says", "saying", "said" -> "say"): one feature for all forms.
+CUE_BASE = {}
+for _base in _CUE_VERBS:
+    for _form in _inflect(_base):
+        CUE_BASE.setdefault(_form, _base)
+CUE_BASE.update(_IRREGULAR_BASE)
+
+# Coarse classes of function words: a stand-in for parts of speech in the lexicon features.
+FUNCTION_CLASSES = {}
+for _cls, _words in (
+    ("aux", "is are was were be been being am has have had having do does did will would can could "
+            "may might shall should must 's 're 've 'd ’s ’re ’ve ’d"),
+    ("neg", "not n't never no ’t"),
+    ("det", "the a an his her their its our my your this these those that's"),
+    ("prep", "of in on at for with about from by into over after before during against under between "
+             "through to as"),
+    ("that", "that whether if"),
+    ("conj", "and or but while because although though"),
+    ("wh", "what why how when where who whom whose which"),
+):
+    for _w in _words.split():
+        FUNCTION_CLASSES[_w] = _cls
+
+# Multiword cues: each token of a match is marked (B first, I the rest).
+MULTIWORD_CUES = [tuple(m.split()) for m in """
+according to|in a statement|in an interview|pointed out|point out|points out|called for|calls for|call for
+called on|calls on|call on|made clear|make clear|makes clear|told reporters|as saying|quoted as|went on to
+in a tweet|in a post|in a speech|in an email|in a letter|on twitter|made the case|spoke of|speaking of
+took aim at|takes aim at|went after|weighed in|weigh in|weighs in|raised concerns|expressed concern
+referred to|refers to|pushed back|push back|came out|come out|lashed out|signed off|set out|laid out
+""".replace("|", "\n").split("\n") if m.strip()]
+_MW_FIRST = {}
+for _m in MULTIWORD_CUES:
+    _MW_FIRST.setdefault(_m[0], []).append(_m)
+
+
+def multiword_marks(lower):
+    marks = [None] * len(lower)
+    for i, w in enumerate(lower):
+        for m in _MW_FIRST.get(w, ()):
+            if tuple(lower[i:i + len(m)]) == m:
+                marks[i] = "B"
+                for k in range(i + 1, i + len(m)):
+                    marks[k] = "I"
+    return marks
+
+
 PRONOUNS = frozenset("i we you he she they it me us him her them who which that this".split())
 SUBJECT_PRONOUNS = frozenset("i we you he she they".split())
 
 
+@functools.lru_cache(maxsize=1 << 16)  # three regex passes a token otherwise: a good share of tagging time
 def shape(word):
     s = re.sub("[A-Z]+", "A", word)
     s = re.sub("[a-z]+", "a", s)
@@ -140,6 +192,23 @@ def quote_state(words):
     return state
 
 
+def quote_distances(words):
+    """Token distance to the nearest quotation mark on the left and on the right (None: no mark)."""
+    n = len(words)
+    marks = [w in OPEN_QUOTES or w in CLOSE_QUOTES or w in STRAIGHT_QUOTES for w in words]
+    left, last = [], None
+    for i in range(n):
+        left.append(None if last is None else i - last)
+        if marks[i]:
+            last = i
+    right, nxt = [None] * n, None
+    for i in range(n - 1, -1, -1):
+        right[i] = None if nxt is None else nxt - i
+        if marks[i]:
+            nxt = i
+    return left, right
+
+
 def _bucket(d):
     if d <= 3:
         return str(d)
@@ -152,11 +221,24 @@ def _bucket(d):
     return "21+"
 
 
-def base_features(words, clusters=None):
+# The feature sets a model can be trained on (models of an ensemble differ in them).
+FEATURE_SETS = ("base", "rich", "context")
+
+
+def base_features(words, clusters=None, variant="base"):
     """Word, shape, lexicon, cluster, quotation, sentence and window features of a paragraph.
 
     clusters: {word: [coarse id, fine id]} (bench/attributions/clusters.py), or None.
+    variant: one of FEATURE_SETS. "base" is the original set; "rich" adds coarse classes
+    of function words to the lexicon feature, the base form of lexicon cue words, known
+    multiword cues, words at +-3, longer word and class n-grams and the distance to the
+    nearest quotation mark on each side; "context" adds a word trigram, 4-letter affixes
+    and what lies just ahead ("that", a colon, an opening quotation) or behind (a
+    closing quotation) of the token.
     """
+    if variant not in FEATURE_SETS:
+        raise ValueError(f"unknown feature set {variant!r} (known: {', '.join(FEATURE_SETS)})")
+    rich = variant == "rich"
     n = len(words)
     lower = [w.lower() for w in words]
     quotes = quote_state(words)
@@ -169,6 +251,8 @@ def base_features(words, clusters=None):
             lex.append("src")
         elif lw in SUBJECT_PRONOUNS:
             lex.append("pro")
+        elif rich and lw in FUNCTION_CLASSES:
+            lex.append(FUNCTION_CLASSES[lw])
         elif w[:1].isupper():
             lex.append("cap")
         elif not w[:1].isalnum():
@@ -193,6 +277,10 @@ def base_features(words, clusters=None):
         none = ("-", "-")
         cl = [clusters.get(lw, none) for lw in lower]
         cl_p = [("<s>", "<s>")] * 2 + cl + [("</s>", "</s>")] * 2
+    if rich:
+        lem = [CUE_BASE.get(lw, lw) if lx == "cue" else None for lw, lx in zip(lower, lex)]
+        mw = multiword_marks(lower)
+        q_left, q_right = quote_distances(words)
     feats = []
     pad = ["<s>", "<s>", "<s>"]
     lw_p = pad + lower + ["</s>"] * 3
@@ -231,6 +319,34 @@ def base_features(words, clusters=None):
             f += ["k1=%s" % cl[i][0], "k2=%s" % cl[i][1], "k2-1=%s" % cl_p[j2 - 1][1], "k2+1=%s" % cl_p[j2 + 1][1],
                   "k1-2=%s" % cl_p[j2 - 2][0], "k1+2=%s" % cl_p[j2 + 2][0],
                   "k1-1|k1=%s|%s" % (cl_p[j2 - 1][0], cl[i][0])]
+        if rich:
+            f += ["w-3=" + lw_p[j - 3], "w+3=" + lw_p[j + 3],
+                  "w-2|w-1=" + lw_p[j - 2] + "|" + lw_p[j - 1], "w+1|w+2=" + lw_p[j + 1] + "|" + lw_p[j + 2],
+                  "L-2|L-1|L=" + lex_p[j - 2] + "|" + lex_p[j - 1] + "|" + lex[i],
+                  "L|L+1|L+2=" + lex[i] + "|" + lex_p[j + 1] + "|" + lex_p[j + 2]]
+            if lem[i]:
+                f.append("lem=" + lem[i])
+            if i and lem[i - 1]:
+                f.append("lem-1=" + lem[i - 1])
+            if i + 1 < n and lem[i + 1]:
+                f.append("lem+1=" + lem[i + 1])
+            if mw[i]:
+                f.append("mw=" + mw[i])
+            f.append("ql=" + ("-" if q_left[i] is None else _bucket(q_left[i])))
+            f.append("qr=" + ("-" if q_right[i] is None else _bucket(q_right[i])))
+        elif variant == "context":
+            f += ["w-1|w|w+1=" + lw_p[j - 1] + "|" + lw + "|" + lw_p[j + 1], "s4=" + lw[-4:], "p4=" + lw[:4]]
+            ahead = lower[i + 1:i + 5]
+            if "that" in ahead:
+                f.append("that>")
+            if ":" in ahead[:3]:
+                f.append("colon>")
+            if any(x in OPEN_QUOTES or x in STRAIGHT_QUOTES for x in words[i + 1:i + 4]):
+                f.append("quote>")
+            if any(x in CLOSE_QUOTES or x in STRAIGHT_QUOTES for x in words[max(0, i - 4):i]):
+                f.append("<quote")
+            if i + 1 < n and lex[i + 1] == "cap" and lex[i] == "cue":
+                f.append("cue>cap")
         if w[:1].isupper():
             f.append("T")
         if i == sent_start[s]:
