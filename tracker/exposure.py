@@ -19,6 +19,7 @@ common phrases ("the situation is bad") are never counted.
 """
 
 import dataclasses
+import functools
 import re
 
 from rapidfuzz import fuzz
@@ -101,17 +102,23 @@ class Exposure:
                 f"on claim {self.claim_id} near-verbatim (similarity {self.similarity}%)")
 
 
+# A quote meets every text of its document and linked claims, and a claim text meets the
+# quotes of its document: each is normalised once.
+@functools.lru_cache(maxsize=65_536)
 def normalise(text: str) -> str:
     return _NOT_WORD.sub(" ", text.lower()).strip()
 
 
 def similarity(quote: str, written: str) -> int:
-    """How near-verbatim ``written`` renders ``quote`` (0-100); 0 when too short to tell."""
+    """How near-verbatim ``written`` renders ``quote`` (0-100); 0 when too short to tell,
+    and 0 for every score that rounds below THRESHOLD: rapidfuzz then gives up on an
+    alignment as soon as it cannot reach the cutoff (half the time on a tree of large
+    documents), and no score that counts changes."""
     quote, written = normalise(quote), normalise(written)
     shorter, longer = sorted((quote, written), key=len)
     if len(shorter.split()) < MIN_WORDS:
         return 0
-    return round(fuzz.partial_ratio(shorter, longer))
+    return round(fuzz.partial_ratio(shorter, longer, score_cutoff=THRESHOLD - 0.5))
 
 
 def names_source(source_name: str, written: str) -> bool:
