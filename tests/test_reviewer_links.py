@@ -390,6 +390,11 @@ async def test_a_suggestion_accepted_through_the_claim_page_counts_at_once(ds, d
     assert f"{A} corroborated" in message and f"{B} corroborated" in message
     assert status(db_path, A, B) == ("corroborated", "corroborated")
     assert rows(db_path, "SELECT actor, action FROM review_events") == [{"actor": "alice", "action": "link"}]
+    # the full trail lists it, dated by the day it was made
+    trail = (await ds.client.get(f"/tracker/claim_trail.json?claim_id={A}&_shape=array", cookies=cookies)).json()
+    made = rows(db_path, "SELECT substr(created_at, 1, 10) AS day FROM review_events")[0]["day"]
+    assert [(r["entry"], r["relation"], r["other_claim_id"], r["published"]) for r in trail if r["other_claim_id"]] == [
+        ("link by a reviewer", "corroborates", B, made)]
     # the page now lists the link as a reviewer's, with its unlink button, and no suggestion
     page, cookies = await claim_page(ds, A, REVIEWER)
     assert "by a reviewer" in page.text and 'class="link-unlink"' in page.text
