@@ -93,6 +93,8 @@ def check(form) -> tuple[dict, list]:
                           f"not '{credibility[:40]}'.")
     else:
         credibility = None
+    if action in PAIR_ACTIONS:
+        credibility = None  # a pair decision rates neither claim
     if note and len(note) > NOTE_LIMIT:
         errors.append(f"The note is {len(note):,} characters long; keep it under {NOTE_LIMIT:,}.")
     return {"claim_id": claim_id, "action": action, "note": note, "credibility": credibility,
