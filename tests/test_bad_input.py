@@ -132,6 +132,11 @@ CASES = {
         edit(reviews=lambda r: r.append({"claim": "villa-rumour", "action": "flag", "other": "kim-plan-failed",
                                          "actor": "a", "at": "2024-03-01T12:00:00Z"})),
         "reviews.yml", ["reviews[0] (claim villa-rumour)", "a flag is about one claim: remove other:"]),
+    "link with a credibility": (
+        edit(reviews=lambda r: r.append({"claim": "villa-rumour", "action": "link", "other": "kim-plan-failed",
+                                         "relation": "corroborates", "credibility": 2, "actor": "a",
+                                         "at": "2024-03-01T12:00:00Z"})),
+        "reviews.yml", ["reviews[0] (claim villa-rumour)", "a link rates neither claim: remove credibility:"]),
     "link of a claim with itself": (
         edit(reviews=lambda r: r.append({"claim": "villa-rumour", "action": "link", "other": "villa-rumour",
                                          "relation": "corroborates", "actor": "a", "at": "2024-03-01T12:00:00Z"})),

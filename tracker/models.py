@@ -244,6 +244,8 @@ class Review(Strict):
             raise ValueError("a link says how the claims relate: add relation: corroborates or contradicts")
         if self.action != "link" and self.relation is not None:
             raise ValueError(f"only a link has a relation: remove relation: from this {self.action}")
+        if self.action in PAIR_ACTIONS and self.credibility is not None:
+            raise ValueError(f"a {self.action} rates neither claim: remove credibility:")
         if self.other is not None and self.other == self.claim:
             raise ValueError(f"a {self.action} of claim {self.claim!r} with itself: name two different claims")
         return self

@@ -111,7 +111,8 @@ CREATE TABLE IF NOT EXISTS review_events (
     other_claim_id TEXT CHECK (other_claim_id IS NOT claim_id),
     relation TEXT CHECK (relation IS NULL OR relation IN ('corroborates', 'contradicts')),
     CHECK ((action IN ('link', 'unlink', 'dismiss')) = (other_claim_id IS NOT NULL)),
-    CHECK ((action = 'link') = (relation IS NOT NULL))
+    CHECK ((action = 'link') = (relation IS NOT NULL)),
+    CHECK (other_claim_id IS NULL OR credibility IS NULL)  -- a pair decision rates neither claim
 );
 
 -- Pseudonyms for protected sources in the public database; kept across builds so a
