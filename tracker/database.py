@@ -79,21 +79,23 @@ def open_connection(path, for_build: bool = False) -> sqlite3.Connection:
     # WAL lets Datasette keep reading the previous state while a build writes.
     conn.execute("PRAGMA journal_mode = WAL")
     tables = conn.execute("PRAGMA application_id").fetchone()[0]
-    has_claims = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'claims'").fetchone()
-    if tables != TABLES_VERSION and has_claims:
+    if tables != TABLES_VERSION and has_table(conn, "claims"):
         if not for_build:
             conn.close()
             raise OutdatedDatabase(f"{path} was built by another version of the tracker: run 'tracker build'")
         conn.executescript("BEGIN IMMEDIATE;\n" + "".join(
             f'DROP TABLE IF EXISTS "{table}";\n' for table in SEED_DERIVED) + "COMMIT;")
-    if tables != TABLES_VERSION and conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'review_events'").fetchone():
+    if tables != TABLES_VERSION and has_table(conn, "review_events"):
         upgrade_review_events(conn)
     if tables != TABLES_VERSION:
         conn.executescript(SCHEMA_SQL + f"\nPRAGMA application_id = {TABLES_VERSION};")
     if conn.execute("PRAGMA user_version").fetchone()[0] != DERIVED_VERSION:
         recreate_derived(conn)
     return conn
+
+
+def has_table(conn, name) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [name]).fetchone() is not None
 
 
 def drop_derived_script(conn) -> str:

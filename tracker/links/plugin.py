@@ -33,7 +33,7 @@ def extra_template_vars(view_name, table, database, request, datasette):
         if not (actor.get("reviewer") or actor.get("reader")):
             return {"claim_suggestions": None}
         db = datasette.get_database(database)
-        if "link_suggestions" not in await db.table_names():
+        if "link_suggestions" not in await db.table_names():  # the public file has none
             return {"claim_suggestions": None}
         claim_id = tilde_decode(request.url_vars["pks"])
         rows = await db.execute(SUGGESTIONS, {"claim_id": claim_id, "limit": SUGGESTIONS_SHOWN})

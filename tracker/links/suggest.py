@@ -18,6 +18,8 @@ import json
 import re
 import unicodedata
 
+from ..database import has_table
+
 SUGGESTIONS_SQL = """
 -- link_suggestions itself is in tracker/schema.sql (a reviewer's decision drops its pair).
 CREATE VIRTUAL TABLE IF NOT EXISTS link_search USING FTS5 (
@@ -430,7 +432,7 @@ def refresh_after_build(conn, limit=5):
     """After a build wrote its rows (inside its transaction): the suggestions of the
     claims it touched are recomputed and those of removed claims dropped. Nothing is
     done until someone has run `tracker suggest-links` once on this database."""
-    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'link_indexed'").fetchone():
+    if not has_table(conn, "link_indexed"):
         return 0
     conn.execute("DELETE FROM link_suggestions WHERE claim_id NOT IN (SELECT id FROM claims) "
                  "OR other_claim_id NOT IN (SELECT id FROM claims)")
