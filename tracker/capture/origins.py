@@ -107,18 +107,11 @@ class Resolver:
         return None
 
 
+# The first that matches names the type (state media before outlets: "news agency").
+_TYPE_CUES = ((_STATE_MEDIA, "state_media"), (_DEFECTOR, "defector"), (_GOVERNMENT, "government"),
+              (_INFORMANT, "informant"), (_ACADEMIC, "academic"), (_OUTLET, "news_outlet"))
+
+
 def guess_type(span_text):
     """A source type for a source the seeds do not know (SPEC section 2)."""
-    if _STATE_MEDIA.search(span_text):
-        return "state_media"
-    if _DEFECTOR.search(span_text):
-        return "defector"
-    if _GOVERNMENT.search(span_text):
-        return "government"
-    if _INFORMANT.search(span_text):
-        return "informant"
-    if _ACADEMIC.search(span_text):
-        return "academic"
-    if _OUTLET.search(span_text):
-        return "news_outlet"
-    return "other"
+    return next((kind for cue, kind in _TYPE_CUES if cue.search(span_text)), "other")
