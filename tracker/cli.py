@@ -232,8 +232,7 @@ def _decide(action, claim, db, note, actor, credibility, other=None, relation=No
     out.print(f"{action} recorded for {what} by {escape(event['actor'])} at {event['created_at']} (event {event['id']})")
     if other is not None and action != "dismiss":
         # what the decision did, at once: both claims' status and rating now
-        for row in database.query("SELECT id, status, admiralty FROM claims WHERE id IN (?, ?) ORDER BY id != ?",
-                                  [claim, other, claim]):
+        for row in database.query(review_module.PAIR_NOW, {"claim_id": claim, "other_claim_id": other}):
             out.print(f"  {escape(row['id'])}: {row['status']} {row['admiralty']}")
 
 

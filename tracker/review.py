@@ -34,6 +34,13 @@ ORDER BY q.queue_order
 LIMIT :limit
 """
 
+# Both claims of a pair decision as they are now, the decided claim first (the terminal
+# and the reviewer's form say what a link or an unlink did).
+PAIR_NOW = """
+SELECT id, status, admiralty FROM claims WHERE id IN (:claim_id, :other_claim_id)
+ORDER BY id != :claim_id
+"""
+
 EXPORT = """
 SELECT id, claim_id AS claim, action, actor, note, credibility, evidence, created_at AS at,
        other_claim_id AS other, relation

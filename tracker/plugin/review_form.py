@@ -32,19 +32,16 @@ SELECT count(*) FROM (SELECT to_claim_id FROM links WHERE from_claim_id = :claim
 
 PAIR_DONE = {"link": "Link recorded: {claim} {relation} {other}.", "unlink": "Link withdrawn between {claim} and {other}.",
              "dismiss": "Suggestion dismissed: {claim} and {other} will not be suggested again."}
-BOTH_NOW = "SELECT id, status, admiralty FROM claims WHERE id IN (:claim_id, :other_claim_id)"
-
-
 async def pair_message(db, values) -> str:
     """What a pair decision did, with both claims' status and rating as they are now."""
     message = PAIR_DONE[values["action"]].format(claim=values["claim_id"], other=values["other_claim_id"],
                                                  relation=values["relation"])
     if values["action"] == "dismiss":
         return message
-    now = {row["id"]: row for row in (await db.execute(BOTH_NOW, values)).rows}
-    return message + " Now: " + "; ".join(
-        f"{claim_id} {now[claim_id]['status']} {now[claim_id]['admiralty']}"
-        for claim_id in (values["claim_id"], values["other_claim_id"]) if claim_id in now) + "."
+    from ..review import PAIR_NOW
+
+    now = (await db.execute(PAIR_NOW, values)).rows
+    return message + " Now: " + "; ".join(f"{row['id']} {row['status']} {row['admiralty']}" for row in now) + "."
 
 
 def is_reviewer(request, db) -> bool:
