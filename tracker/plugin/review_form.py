@@ -13,10 +13,11 @@ queries (flag_claim, ...) stay for API clients.
 from datasette.utils import tilde_encode
 from datasette.utils.asgi import Response
 
+from ..models import PAIR_ACTIONS, RELATIONS
+
+# The review form's buttons (PAIR_ACTIONS come from the claim page's suggestions and links).
 ACTIONS = {"flag": "Flag", "accept": "Accept", "reject": "Reject", "note": "Note"}
-# Recorded from the claim page's suggestions and links, not from the review form's buttons.
-PAIR_ACTIONS = {"link": "Link", "unlink": "Unlink", "dismiss": "Dismiss"}
-RELATIONS = ("corroborates", "contradicts")
+
 CREDIBILITY = {1: "confirmed", 2: "probably true", 3: "possibly true", 4: "doubtful", 5: "improbable",
                6: "cannot be judged"}
 NOTE_LIMIT = 10_000
