@@ -83,14 +83,20 @@ def records(db_path):
     return rows(db_path, "SELECT * FROM source_track_record ORDER BY source_id")
 
 
-def from_scratch(db_path, seeds, work):
-    """What a cold build computes from the same seeds and review events, in another file:
-    the events are exported to reviews.yml beside a copy of the seeds and built afresh."""
+def cold_build(db_path, seeds, work):
+    """The same seeds and review events built afresh in another file: the events are
+    exported to reviews.yml beside a copy of the seeds. Returns the new file's path."""
     copy_dir = work / f"scratch-{len(list(work.glob('scratch-*')))}"
     shutil.copytree(seeds, copy_dir / "seeds")
     review.export(connect(db_path), copy_dir / "seeds" / "reviews.yml")
     fresh = copy_dir / "fresh.db"
     build(copy_dir / "seeds", fresh)
+    return fresh
+
+
+def from_scratch(db_path, seeds, work):
+    """What a cold build computes from the same seeds and review events, in another file."""
+    fresh = cold_build(db_path, seeds, work)
     return derived(fresh), records(fresh)
 
 

@@ -14,11 +14,9 @@ import yaml
 from typer.testing import CliRunner
 
 from conftest import DOCUMENTS, SOURCES, write_seeds
-from test_review import rows
-from tracker import review
+from test_review import cold_build, rows
 from tracker.build import build
 from tracker.cli import app
-from tracker.database import connect
 from tracker.publish import publish
 from tracker.serve import make_datasette
 
@@ -51,14 +49,10 @@ def state(path):
     )
 
 
-def cold_build(path, seeds, work):
-    """The same seeds and review events built afresh in another file (through reviews.yml)."""
-    copy_dir = work / f"cold-{len(list(work.glob('cold-*')))}"
-    shutil.copytree(seeds, copy_dir / "seeds")
-    review.export(connect(path), copy_dir / "seeds" / "reviews.yml")
-    fresh = copy_dir / "fresh.db"
-    build(copy_dir / "seeds", fresh)
-    return fresh
+def replace_documents(seeds, documents):
+    """The seed tree's document files, as ``documents`` (a changed file and a rebuild)."""
+    shutil.rmtree(seeds / "documents")
+    write_seeds(seeds, documents=documents)
 
 
 def link(path, *args):
@@ -172,8 +166,7 @@ def test_dismissed_and_linked_pairs_are_never_suggested_again(tmp_path, seeds, d
     documents = copy.deepcopy(DOCUMENTS)
     for document in documents.values():
         document["title"] += " (edited)"
-    shutil.rmtree(seeds / "documents")
-    write_seeds(seeds, documents=documents)
+    replace_documents(seeds, documents)
     build(seeds, db_path)
     assert not {first, second} & suggested_pairs(db_path)
 
@@ -208,8 +201,7 @@ def test_rebuilds_keep_accepted_links(tmp_path, seeds, db_path):
     # one document file edited: an incremental rebuild
     documents = copy.deepcopy(DOCUMENTS)
     documents["dailynk-report"]["title"] = "Hard times, revisited"
-    shutil.rmtree(seeds / "documents")
-    write_seeds(seeds, documents=documents)
+    replace_documents(seeds, documents)
     build(seeds, db_path)
     assert status(db_path, A, B) == ("corroborated", "corroborated")
     assert state(db_path) == state(cold_build(db_path, seeds, tmp_path))
@@ -226,16 +218,14 @@ def test_a_seed_link_of_the_pair_takes_over_and_the_reviewers_comes_back_without
     link(db_path, A, B, "--relation", "corroborates")
     documents = copy.deepcopy(DOCUMENTS)
     documents["dailynk-report"]["links"] = [{"from": B, "to": A, "relation": "corroborates", "note": "seen"}]
-    shutil.rmtree(seeds / "documents")
-    write_seeds(seeds, documents=documents)
+    replace_documents(seeds, documents)
     build(seeds, db_path)
     assert [(r["document_id"], r["review_event_id"]) for r in
             rows(db_path, "SELECT * FROM links WHERE ? IN (from_claim_id, to_claim_id)", [A])] == [
         ("dailynk-report", None)]
     assert state(db_path) == state(cold_build(db_path, seeds, tmp_path))
 
-    shutil.rmtree(seeds / "documents")
-    write_seeds(seeds)
+    replace_documents(seeds, DOCUMENTS)
     build(seeds, db_path)
     assert [r["document_id"] for r in rows(db_path, "SELECT * FROM links WHERE ? IN (from_claim_id, to_claim_id)",
                                            [A])] == [None]
@@ -246,16 +236,14 @@ def test_a_link_to_a_claim_gone_from_the_seeds_waits_for_it(tmp_path, seeds, db_
     link(db_path, A, B, "--relation", "corroborates")
     documents = copy.deepcopy(DOCUMENTS)
     documents["dailynk-report"]["claims"] = [c for c in documents["dailynk-report"]["claims"] if c.get("id") != A]
-    shutil.rmtree(seeds / "documents")
-    write_seeds(seeds, documents=documents)
+    replace_documents(seeds, documents)
     report = build(seeds, db_path)
     assert rows(db_path, "SELECT 1 FROM links WHERE review_event_id IS NOT NULL") == []
     assert status(db_path, B) == ("circular",)
     assert len(rows(db_path, "SELECT * FROM orphaned_review_events")) == 1
     assert report.claims == 5
 
-    shutil.rmtree(seeds / "documents")
-    write_seeds(seeds)
+    replace_documents(seeds, DOCUMENTS)
     build(seeds, db_path)
     assert status(db_path, A, B) == ("corroborated", "corroborated")
 
