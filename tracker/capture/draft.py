@@ -25,7 +25,7 @@ import tempfile
 import yaml
 
 from ..models import Source
-from ..seeds import SeedLoader, load_document, load_list
+from ..seeds import SeedLoader, load_document, load_list, read_yaml
 from .origins import Resolver, guess_type, name_key, source_names
 from .texts import TextError, read_utf8
 
@@ -78,9 +78,9 @@ def find_document(seeds_dir, document_id):
         raw = path.read_bytes()
         if needle not in raw:
             continue
-        try:
-            data = yaml.load(raw, Loader=SeedLoader)
-        except yaml.YAMLError:
+        # read_yaml: the build's own parse (a file of aliases that would explode is refused)
+        data, unreadable = read_yaml(path, str(path), raw)
+        if unreadable:
             continue
         if isinstance(data, dict) and data.get("id") == document_id:
             document, problems, _ = load_document(path, str(path), raw)
@@ -119,9 +119,8 @@ def tree_claims(seeds_dir, skip_path):
     """Claim ids of the whole tree, and {normalised quote: claim id} of the other documents."""
     ids, quotes = set(), {}
     for path in sorted((seeds_dir / "documents").glob("*.y*ml")):
-        try:
-            data = yaml.load(path.read_bytes(), Loader=SeedLoader)
-        except (yaml.YAMLError, UnicodeDecodeError):
+        data, unreadable = read_yaml(path, str(path))
+        if unreadable:
             continue
         for entry in (data or {}).get("claims") or [] if isinstance(data, dict) else []:
             if not isinstance(entry, dict):
