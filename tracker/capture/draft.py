@@ -16,7 +16,6 @@ to it.
 
 import dataclasses
 import datetime
-import hashlib
 import os
 import pathlib
 import re
@@ -24,10 +23,10 @@ import tempfile
 
 import yaml
 
+from ..cache import read_text
 from ..models import Source
 from ..seeds import SeedLoader, load_document, load_list, read_yaml
 from .origins import Resolver, guess_type, name_key, source_names
-from .texts import TextError, read_utf8
 
 PRONOUNS = {"he", "she", "they", "it", "we", "i", "him", "her", "them", "us", "who", "which", "you", "his", "their"}
 ANAPHORA = re.compile(r"^(the|this|that|these|those|both|our)\s+(sources?|residents?|informants?|man|woman|"
@@ -97,21 +96,12 @@ def read_document_text(document, path, texts_dir):
     if texts_dir is None:
         raise DraftError(f"{path}: document {document.id}: text: give --texts DIR, the folder holding "
                          f"{document.text!r}")
-    texts_dir = pathlib.Path(texts_dir)
-    text_path = (texts_dir / document.text).resolve()
-    if not text_path.is_relative_to(texts_dir.resolve()):
-        raise DraftError(f"{path}: document {document.id}: text: {document.text!r} leads out of {texts_dir}")
-    if not text_path.is_file():
-        raise DraftError(f"{path}: document {document.id}: text: {document.text!r} not found in {texts_dir}")
-    raw = text_path.read_bytes()
-    if document.sha256 and hashlib.sha256(raw).hexdigest() != document.sha256:
-        raise DraftError(f"{path}: document {document.id}: sha256: {text_path} does not match the recorded sha256")
-    try:
-        text = read_utf8(text_path)
-    except TextError as e:
-        raise DraftError(f"{path}: document {document.id}: text: {e}") from None
+    # the build's own reading of a text (inside the folder, sha256, UTF-8)
+    text, problem = read_text(path, document, pathlib.Path(texts_dir))
+    if problem:
+        raise DraftError(str(problem))
     if not text.strip():
-        raise DraftError(f"{path}: document {document.id}: text: {text_path} is empty: nothing to draft from")
+        raise DraftError(f"{path}: document {document.id}: text: {document.text!r} is empty: nothing to draft from")
     return text
 
 
