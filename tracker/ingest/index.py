@@ -17,9 +17,7 @@ import pathlib
 import sqlite3
 from typing import Optional
 
-import yaml
-
-from ..seeds import SeedLoader
+from ..seeds import read_yaml
 from . import normalise
 from .readers import url_key
 
@@ -95,8 +93,8 @@ class Index:
         """The index row of one document file (every fact None where it cannot be read)."""
         path = self.documents_dir / name
         try:
-            data = yaml.load(path.read_bytes(), Loader=SeedLoader)
-        except (OSError, yaml.YAMLError, UnicodeDecodeError):
+            data, _ = read_yaml(path, name)  # the build's own parse; unreadable: None
+        except OSError:
             data = None
         if not isinstance(data, dict):
             return (name, stat.st_size, stat.st_mtime_ns) + (None,) * 8
