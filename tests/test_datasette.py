@@ -143,6 +143,30 @@ async def test_public_serving_is_read_only(db_path):
     assert (await ds.client.get("/tracker/claims.json")).status_code == 200
 
 
+@pytest.mark.parametrize("credibility, written", [
+    ("9", False), ("0", False), ("abc", False), ("3.5", False), ("3", True), ("", True),
+])
+async def test_a_canned_query_refuses_a_bad_credibility_with_a_sentence(db_path, credibility, written):
+    import sqlite3
+
+    ds = make_datasette(db_path)
+    cookies = {"ds_actor": ds.sign({"a": {"id": "alice", "reviewer": True}}, "actor")}
+    cookies["ds_csrftoken"] = (await ds.client.get("/tracker/flag_claim", cookies=cookies)).cookies["ds_csrftoken"]
+    response = await ds.client.post(
+        "/tracker/flag_claim", json={"claim_id": "villa-rumour", "note": "", "credibility": credibility},
+        headers={"x-csrftoken": cookies["ds_csrftoken"], "accept": "application/json"}, cookies=cookies)
+    body = response.json()
+    events = sqlite3.connect(db_path).execute("SELECT credibility FROM review_events").fetchall()
+    if written:
+        assert body["ok"], body
+        assert events == [(int(credibility) if credibility else None,)]
+    else:
+        assert not body["ok"]
+        assert body["message"] == (
+            "credibility is a whole number from 1 (confirmed) to 6 (cannot be judged), or left empty")
+        assert events == []
+
+
 REAL_COUNTS = {
     "claims": "SELECT {facet} AS value, count(*) AS count FROM claims WHERE {facet} IS NOT NULL GROUP BY 1",
     "review_queue": "SELECT {facet} AS value, count(*) AS count FROM review_queue WHERE {facet} IS NOT NULL GROUP BY 1",

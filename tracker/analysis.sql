@@ -35,6 +35,24 @@ BEGIN
     SELECT RAISE(ABORT, 'unknown claim: review events must name an existing claim id');
 END;
 
+-- The table's CHECKs hold the same rules, but an API client posting a canned query would
+-- get SQLite's "CHECK constraint failed: ..." back: say what a good value is instead.
+-- A column's affinity is applied before BEFORE triggers run, so the canned queries pass
+-- :credibility as it comes: '3' arrives as 3, while '3.5' or 'abc' stay and are refused
+-- (a CAST would have made them 3 and 0).
+CREATE TRIGGER review_events_values BEFORE INSERT ON review_events
+BEGIN
+    SELECT RAISE(ABORT, 'unknown action: a review event is one of flag, accept, reject, note, link, unlink, dismiss')
+    WHERE NEW.action NOT IN ('flag', 'accept', 'reject', 'note', 'link', 'unlink', 'dismiss');
+    SELECT RAISE(ABORT, 'a review event says who decided: the actor must not be blank')
+    WHERE NEW.actor IS NULL OR length(trim(NEW.actor)) = 0;
+    SELECT RAISE(ABORT, 'credibility is a whole number from 1 (confirmed) to 6 (cannot be judged), or left empty')
+    WHERE NEW.credibility IS NOT NULL
+      AND NOT (typeof(NEW.credibility) = 'integer' AND NEW.credibility BETWEEN 1 AND 6);
+    SELECT RAISE(ABORT, 'a link, unlink or dismissal rates neither claim: leave credibility empty')
+    WHERE NEW.other_claim_id IS NOT NULL AND NEW.credibility IS NOT NULL;
+END;
+
 CREATE TRIGGER claims_fts_insert AFTER INSERT ON claims
 BEGIN
     INSERT INTO claims_fts (rowid, text) VALUES (NEW.rowid, NEW.text);
