@@ -27,7 +27,7 @@ from collections import Counter
 import numpy as np
 from sklearn.feature_extraction import DictVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 from sklearn.model_selection import GroupKFold
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -111,11 +111,14 @@ def export(idf, vectorizer, model):
 
 
 def scores(truth, predicted):
-    f1 = f1_score(truth, predicted, labels=CLASSES, average=None)
+    precision, recall, f1, _support = precision_recall_fscore_support(
+        truth, predicted, labels=CLASSES, average=None, zero_division=0)
     return {
         "accuracy": round(float(accuracy_score(truth, predicted)), 4),
         "macro_f1": round(float(np.mean(f1)), 4),
         "f1": {c: round(float(v), 4) for c, v in zip(CLASSES, f1)},
+        "precision": {c: round(float(v), 4) for c, v in zip(CLASSES, precision)},
+        "recall": {c: round(float(v), 4) for c, v in zip(CLASSES, recall)},
         "confusion": {"labels": CLASSES, "rows_truth": confusion_matrix(truth, predicted, labels=CLASSES).tolist()},
     }
 
@@ -164,7 +167,7 @@ def main():
     repeated = {}
     for seed in args.seeds:
         run = cross_validate(rows, raw, args.folds, args.c, seed)
-        repeated[str(seed)] = {k: run[k] for k in ("accuracy", "macro_f1", "f1", "per_fold_spread")}
+        repeated[str(seed)] = {k: run[k] for k in ("accuracy", "macro_f1", "f1", "precision", "recall", "per_fold_spread")}
         print(f"  shuffled groups, seed {seed}: accuracy {run['accuracy']:.4f}, macro-F1 {run['macro_f1']:.4f}, "
               f"F1 {run['f1']}", flush=True)
     if repeated:
