@@ -7,7 +7,7 @@ import urllib.parse
 
 from datasette.utils import tilde_decode
 
-from . import diagram
+from . import diagram, search
 
 APPEARANCES = """
 SELECT a.document_id, a.position, d.title, d.published, d.publisher_id, p.name AS publisher_name,
@@ -64,6 +64,9 @@ QUEUE_WORDS = "SELECT id, missing FROM queue_words WHERE id IN (SELECT value FRO
 
 ROWS_SHOWN = 100
 
+# The tables whose searches are bounded (search.py).
+SEARCHED = {"claims", "review_queue"}
+
 # What each table page shows by default; JSON, CSV and SQL keep every column, and
 # ?_col=... or "all columns" shows the rest.
 HIDDEN_COLUMNS = {
@@ -116,14 +119,13 @@ def template_vars(template, database, table, columns, view_name, request, datase
     }
     if database != "tracker":
         return common
+    if view_name == "table" and table in SEARCHED and request.args.get("_search"):
+        async def searched_vars():
+            return {**common, **table_extras(datasette, database, table),
+                    "tracker_first_matches": await first_matches(datasette, database, table, request)}
+        return searched_vars
     if view_name == "table" and table == "review_queue":
-        async def queue_words(ids):
-            db = datasette.get_database(database)
-            if "queue_words" not in await db.view_names():
-                return {}
-            rows = (await db.execute(QUEUE_WORDS, {"ids": json.dumps(list(ids)[:1000])})).rows
-            return {r["id"]: r["missing"] for r in rows}
-        return {**common, "tracker_queue_words": queue_words}
+        return {**common, **table_extras(datasette, database, table)}
     if view_name == "row" and table == "claims":
         async def claim_vars():
             return {**common, **await claim_page(datasette, database, request)}
@@ -133,6 +135,27 @@ def template_vars(template, database, table, columns, view_name, request, datase
             return {**common, **await query_choices(datasette, database, request)}
         return query_vars
     return common
+
+
+def table_extras(datasette, database, table):
+    if table != "review_queue":
+        return {}
+
+    async def queue_words(ids):
+        db = datasette.get_database(database)
+        if "queue_words" not in await db.view_names():
+            return {}
+        rows = (await db.execute(QUEUE_WORDS, {"ids": json.dumps(list(ids)[:1000])})).rows
+        return {r["id"]: r["missing"] for r in rows}
+    return {"tracker_queue_words": queue_words}
+
+
+async def first_matches(datasette, database, table, request):
+    """SEARCH_SAMPLE when the facets of this search count only its first matches, else None.
+    (guard.py has already made the search plain words, and dropped _searchmode=raw.)"""
+    sql = search.MATCHES_UP_TO.format(match="escape_fts(:search)", limit=search.SEARCH_SAMPLE + 1)
+    count = (await datasette.get_database(database).execute(sql, {"search": request.args["_search"]})).rows[0][0]
+    return search.SEARCH_SAMPLE if search.first_matches_only(count) else None
 
 
 async def query_choices(datasette, database, request):

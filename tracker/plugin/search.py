@@ -1,0 +1,102 @@
+"""Full-text searches of the claims and the review queue, bounded (issue 14).
+
+A search of a common word matches tens of thousands of claims at a million. Datasette
+0.65 answers its page with statements that each read every match: the rows (every match
+looked up, then sorted for the page), the count, and one GROUP BY per facet. Through the
+database's execute (tracker.plugin.startup) the statements of a search are answered so
+that their cost follows the page, not the number of matches:
+
+- the count stops at SEARCH_COUNT_CAP + 1 matches: exact up to the cap, "1,000+" beyond
+  (AtLeast formats itself so); on the claims, with nothing but the search, it is read
+  from the full-text index alone;
+- each facet counts the first SEARCH_SAMPLE matches in the full-text index's own order
+  (the claims the build wrote last first), which the index gives without reading the
+  rest: exact when the search matches no more, and said so on the page otherwise
+  (``first_matches_only``, table.html);
+- the rows, when the search matches more than the cap: the page's order is read from its
+  index (claims_first_seen, claims_queue_order), each entry checked against the matches,
+  until the page is full, instead of every match being looked up and sorted.
+"""
+
+import re
+
+SEARCH_COUNT_CAP = 1000
+SEARCH_SAMPLE = 1000
+
+# Datasette's search clause (filters.py search_filters): `rowid in (...)` on the claims,
+# `fts_rowid in (...)` on the queue (metadata.yml fts_pk); escape_fts(:search), or
+# :search in raw search mode.
+MATCHES = re.compile(r"(\b(?:fts_)?rowid) in (\(select rowid from claims_fts where claims_fts match "
+                     r"(escape_fts\(:\w+\)|:\w+)\))")
+COUNT_STATEMENT = re.compile(r"select count\(\*\) (from (claims|review_queue) where (.*))", re.S)
+FACET_STATEMENT = re.compile(r"\s*select .+ as value, count\(\*\) as count from \(\s*"
+                             r"select [\w, ]+ from (?:claims|review_queue) where .*", re.S)
+ROWS_STATEMENT = re.compile(r"select [\w, ]+ from (claims|review_queue) where .* "
+                            r"order by ((\w+)(?: desc)?)(, \w+)? limit \d+(?: offset \d+)?", re.S)
+# The orders an index gives, with the search's matches as the only condition to check.
+INDEXED_ORDERS = {"claims": {"first_seen"}, "review_queue": {"queue_order"}}
+
+MATCHES_UP_TO = "select count(*) from (select rowid from claims_fts where claims_fts match {match} limit {limit})"
+ROWS_UP_TO = "select count(*) from (select 1 {from_where} limit {limit})"
+FIRST_MATCHES = ("(select rowid from claims_fts where claims_fts match {match} "
+                 "order by rowid desc limit {limit})")
+
+
+class AtLeast(int):
+    """A count that is at least this much: '1,000+' on the page, 1000 in JSON."""
+
+    def __format__(self, spec):
+        return format(int(self), spec) + "+"
+
+
+def first_matches_only(match_count: int) -> bool:
+    """Whether a search's facets count only its first SEARCH_SAMPLE matches."""
+    return match_count > SEARCH_SAMPLE
+
+
+def bounded(execute):
+    """``execute`` with the statements of a claims or queue search bounded (see above);
+    any other statement goes through unchanged (None: not a search statement)."""
+
+    async def matches_up_to(match, params, limit, kwargs):
+        sql = MATCHES_UP_TO.format(match=match, limit=limit)
+        return (await execute(sql, params, **kwargs)).rows[0][0]
+
+    async def execute_search(sql, params, kwargs):
+        matches = MATCHES.search(sql)
+        if not matches:
+            return None
+        column, subquery, match = matches.groups()
+        count = COUNT_STATEMENT.fullmatch(sql.strip())
+        if count:
+            from_where, table, where = count.groups()
+            if table == "claims" and where.strip() == matches.group(0):
+                # every row of claims_fts is a claim: the index alone counts them
+                sql = MATCHES_UP_TO.format(match=match, limit=SEARCH_COUNT_CAP + 1)
+            else:
+                sql = ROWS_UP_TO.format(from_where=from_where, limit=SEARCH_COUNT_CAP + 1)
+            results = await execute(sql, params, **kwargs)
+            if results.rows[0][0] > SEARCH_COUNT_CAP:
+                from datasette.database import Results
+
+                return Results([(AtLeast(SEARCH_COUNT_CAP),)], False, results.description)
+            return results
+        if FACET_STATEMENT.fullmatch(sql):
+            # the same answer as over every match when there are no more than the sample
+            first = FIRST_MATCHES.format(match=match, limit=SEARCH_SAMPLE)
+            return await execute(sql.replace(subquery, first), params, **kwargs)
+        rows = ROWS_STATEMENT.fullmatch(sql.strip())
+        if rows:
+            table, order, order_column, tie_break = rows.groups()
+            if table == "claims" and not tie_break:
+                # Datasette orders the next pages by (order, id) and takes the rows after
+                # the last one shown; the first page must be in that order too.
+                sql = sql.replace(f"order by {order} limit", f"order by {order}, id limit")
+            if order_column in INDEXED_ORDERS[table]:
+                # Few matches: looking each up and sorting them is cheapest. Many: walk the
+                # order's index, which finds a page of matches long before its end.
+                if await matches_up_to(match, params, SEARCH_COUNT_CAP + 1, kwargs) > SEARCH_COUNT_CAP:
+                    sql = sql.replace(matches.group(0), f"+{column} in {subquery}")
+        return await execute(sql, params, **kwargs)
+
+    return execute_search
