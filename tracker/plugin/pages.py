@@ -2,6 +2,7 @@
 sections and diagram, the columns each table shows by default, the choices of canned
 queries' parameters, and who is signed in."""
 
+import asyncio
 import json
 import urllib.parse
 
@@ -177,9 +178,10 @@ async def claim_page(datasette, database, request):
     # A claim repeated by thousands of documents keeps a page of bounded size: the
     # first rows of each list here, the rest one click away as a table.
     params = {"claim_id": claim_id, "limit": ROWS_SHOWN}
-    appearances = [dict(r) for r in (await db.execute(APPEARANCES, params)).rows]
-    claim = (await db.execute(CLAIM, params)).first()
-    links = [dict(r) for r in (await db.execute(LINKS, params)).rows]
+    # independent reads, each on one of Datasette's SQL threads
+    appearances, claim, links = await asyncio.gather(
+        db.execute(APPEARANCES, params), db.execute(CLAIM, params), db.execute(LINKS, params))
+    appearances, claim, links = [dict(r) for r in appearances.rows], claim.first(), [dict(r) for r in links.rows]
     trail = await diagram.trail(db, claim_id, links)
     names = {k: v["name"] for k, v in trail["names"].items()}
     wanted = {relay for a in appearances for relay in json.loads(a["via"] or "[]")} - set(names)
