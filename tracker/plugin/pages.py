@@ -123,7 +123,7 @@ def template_vars(template, database, table, columns, view_name, request, datase
     if view_name == "table" and table in SEARCHED and request.args.get("_search"):
         async def searched_vars():
             return {**common, **table_extras(datasette, database, table),
-                    "tracker_first_matches": await first_matches(datasette, database, table, request)}
+                    "tracker_search_sample": await search_sample(datasette, database, request)}
         return searched_vars
     if view_name == "table" and table == "review_queue":
         return {**common, **table_extras(datasette, database, table)}
@@ -151,12 +151,14 @@ def table_extras(datasette, database, table):
     return {"tracker_queue_words": queue_words}
 
 
-async def first_matches(datasette, database, table, request):
-    """SEARCH_SAMPLE when the facets of this search count only its first matches, else None.
-    (guard.py has already made the search plain words, and dropped _searchmode=raw.)"""
-    sql = search.MATCHES_UP_TO.format(match="escape_fts(:search)", limit=search.SEARCH_SAMPLE + 1)
+async def search_sample(datasette, database, request):
+    """How many claims the search matches and one in how many its facets count, when they
+    count a sample (search.py); else None. (guard.py has already made the search plain
+    words, and dropped _searchmode=raw.)"""
+    sql = search.ALL_MATCHES.format(match="escape_fts(:search)")
     count = (await datasette.get_database(database).execute(sql, {"search": request.args["_search"]})).rows[0][0]
-    return search.SEARCH_SAMPLE if search.first_matches_only(count) else None
+    every = search.sample_rate(count)
+    return {"matches": count, "every": every} if every > 1 else None
 
 
 async def query_choices(datasette, database, request):

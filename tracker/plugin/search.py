@@ -9,10 +9,12 @@ that their cost follows the page, not the number of matches:
 - the count stops at SEARCH_COUNT_CAP + 1 matches: exact up to the cap, "1,000+" beyond
   (AtLeast formats itself so); on the claims, with nothing but the search, it is read
   from the full-text index alone;
-- each facet counts the first SEARCH_SAMPLE matches in the full-text index's own order
-  (the claims the build wrote last first), which the index gives without reading the
-  rest: exact when the search matches no more, and said so on the page otherwise
-  (``first_matches_only``, table.html);
+- each facet counts a sample of about SEARCH_SAMPLE of the matches, one in ``every``
+  (sample_rate), picked by a hash of the rowid from the full-text index's own list of
+  matches, which costs a pass over that list but no lookup of the rest; exact when the
+  search matches no more than SEARCH_SAMPLE, and said so on the page otherwise
+  (table.html). Not the first matches in the index's order: that is the claims' id
+  order (the build inserts by id), so the first thousand would be one topic;
 - the rows, when the search matches more than the cap: the page's order is read from its
   index (claims_first_seen, claims_queue_order), each entry checked against the matches,
   until the page is full, instead of every match being looked up and sorted.
@@ -37,9 +39,12 @@ ROWS_STATEMENT = re.compile(r"select [\w, ]+ from (claims|review_queue) where .*
 INDEXED_ORDERS = {"claims": {"first_seen"}, "review_queue": {"queue_order"}}
 
 MATCHES_UP_TO = "select count(*) from (select rowid from claims_fts where claims_fts match {match} limit {limit})"
+ALL_MATCHES = "select count(*) from claims_fts where claims_fts match {match}"
 ROWS_UP_TO = "select count(*) from (select 1 {from_where} limit {limit})"
-FIRST_MATCHES = ("(select rowid from claims_fts where claims_fts match {match} "
-                 "order by rowid desc limit {limit})")
+# One match in `every`, spread over them all: Knuth's multiplicative hash of the rowid
+# (mod 2^32) taken mod `every`, so that neither id order nor any period decides.
+SAMPLED_MATCHES = ("(select rowid from claims_fts where claims_fts match {match} "
+                   "and ((rowid * 2654435761) % 4294967296) % {every} = 0)")
 
 
 class AtLeast(int):
@@ -49,9 +54,14 @@ class AtLeast(int):
         return format(int(self), spec) + "+"
 
 
-def first_matches_only(match_count: int) -> bool:
-    """Whether a search's facets count only its first SEARCH_SAMPLE matches."""
-    return match_count > SEARCH_SAMPLE
+def sample_rate(match_count: int) -> int:
+    """A search's facets count one match in this many (1: every match)."""
+    return max(1, -(-match_count // SEARCH_SAMPLE))
+
+
+def in_sample(rowid: int, every: int) -> bool:
+    """Whether the claim of this rowid is in a search's sample (SAMPLED_MATCHES, in Python)."""
+    return (rowid * 2654435761) % 4294967296 % every == 0
 
 
 def bounded(execute):
@@ -82,9 +92,10 @@ def bounded(execute):
                 return Results([(AtLeast(SEARCH_COUNT_CAP),)], False, results.description)
             return results
         if FACET_STATEMENT.fullmatch(sql):
-            # the same answer as over every match when there are no more than the sample
-            first = FIRST_MATCHES.format(match=match, limit=SEARCH_SAMPLE)
-            return await execute(sql.replace(subquery, first), params, **kwargs)
+            every = sample_rate((await execute(ALL_MATCHES.format(match=match), params, **kwargs)).rows[0][0])
+            if every > 1:
+                sql = sql.replace(subquery, SAMPLED_MATCHES.format(match=match, every=every))
+            return await execute(sql, params, **kwargs)
         rows = ROWS_STATEMENT.fullmatch(sql.strip())
         if rows:
             table, order, order_column, tie_break = rows.groups()
