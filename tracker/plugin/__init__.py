@@ -92,7 +92,7 @@ def prepare_connection(conn):
 
 @hookimpl
 def asgi_wrapper(datasette):
-    return guard.asgi_wrapper
+    return lambda app: guard.asgi_wrapper(search.per_request(app))
 
 
 @hookimpl(hookwrapper=True)

@@ -155,8 +155,8 @@ async def search_sample(datasette, database, request):
     """How many claims the search matches and one in how many its facets count, when they
     count a sample (search.py); else None. (guard.py has already made the search plain
     words, and dropped _searchmode=raw.)"""
-    sql = search.ALL_MATCHES.format(match="escape_fts(:search)")
-    count = (await datasette.get_database(database).execute(sql, {"search": request.args["_search"]})).rows[0][0]
+    db = datasette.get_database(database)
+    count = await search.match_count(db.execute, "escape_fts(:search)", {"search": request.args["_search"]})
     every = search.sample_rate(count)
     return {"matches": count, "every": every} if every > 1 else None
 
