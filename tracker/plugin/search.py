@@ -27,7 +27,7 @@ import json
 import re
 
 SEARCH_COUNT_CAP = 1000
-SEARCH_SAMPLE = 1000
+SEARCH_SAMPLE = 500
 
 # Datasette's search clause (filters.py search_filters): `rowid in (...)` on the claims,
 # `fts_rowid in (...)` on the queue (metadata.yml fts_pk); escape_fts(:search), or
