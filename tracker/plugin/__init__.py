@@ -2,7 +2,8 @@
 
 Modules: access (who reads, signing in), guard (bounded resources, plain 400s),
 review_form (the reviewer's form), diagram (the claim's trail as SVG), cells (links
-and lists in cells), pages (what the templates are given).
+and lists in cells), pages (what the templates are given), search (searches of the
+claims and the queue, bounded).
 
 Everything shown comes from the database as plain values; the templates rely on
 Jinja's autoescaping and never mark user text safe.
@@ -13,7 +14,8 @@ import re
 from datasette import hookimpl
 
 from ..database import BUSY_TIMEOUT_MS
-from . import access, cells, guard, pages, review_form
+from . import access, cells, guard, pages, review_form, search
+from .search import SEARCH_COUNT_CAP, SEARCH_SAMPLE, AtLeast  # noqa: F401 (tests, templates)
 
 # Datasette 0.65 counts the rows of a table page, and computes each facet, with a query
 # over the whole table. For the two pages analysts live on (claims and the review
@@ -54,42 +56,6 @@ COUNTED_FACETS = {
 }
 
 
-# --- Search counts, bounded -------------------------------------------------------------
-# A search of a common word matches tens of thousands of claims at a million; the page
-# shows 100 of them, and "1,000+ rows" says as much as the exact number. So the count of
-# a search page on claims or the review queue stops at SEARCH_COUNT_CAP + 1 matches: up to
-# the cap it is exact, beyond it the page says "1,000+" (AtLeast formats itself so).
-SEARCH_COUNT_CAP = 1000
-SEARCH_COUNT_STATEMENT = re.compile(r"select count\(\*\) (from (?:claims|review_queue) where .* match .*)", re.S)
-CAPPED_COUNT = "select count(*) from (select 1 {from_where} limit {limit})"
-
-
-class AtLeast(int):
-    """A count that is at least this much: '1,000+' on the page, 1000 in JSON."""
-
-    def __format__(self, spec):
-        return format(int(self), spec) + "+"
-
-
-def capped(sql):
-    """The bounded count that answers a search page's ``select count(*)``, or None."""
-    match = SEARCH_COUNT_STATEMENT.fullmatch(sql.strip())
-    if not match:
-        return None
-    return CAPPED_COUNT.format(from_where=match.group(1), limit=SEARCH_COUNT_CAP + 1)
-
-
-async def capped_count(execute, sql, params, kwargs):
-    from datasette.database import Results
-
-    results = await execute(sql, params, **kwargs)
-    count = results.rows[0][0]
-    if count > SEARCH_COUNT_CAP:
-        return Results([(AtLeast(SEARCH_COUNT_CAP),)], False, results.description)
-    return results
-# -----------------------------------------------------------------------------------------
-
-
 @hookimpl
 def startup(datasette):
     for name, database in datasette.databases.items():
@@ -98,10 +64,13 @@ def startup(datasette):
 
 
 def answer_from_counts(execute):
+    execute_search = search.bounded(execute)
+
     async def execute_counted(sql, params=None, **kwargs):
-        bounded = capped(sql)
-        if bounded:
-            return await capped_count(execute, bounded, params, kwargs)
+        # a search of the claims or the queue: bounded (search.py)
+        results = await execute_search(sql, params, kwargs)
+        if results is not None:
+            return results
         replacement = counted(sql, params)
         if replacement:
             results = await execute(*replacement, **kwargs)
@@ -113,17 +82,24 @@ def answer_from_counts(execute):
     return execute_counted
 
 
+PAGE_CACHE_KB = 65536
+
+
 @hookimpl
 def prepare_connection(conn):
     # A review posted while `tracker build` holds the write lock waits for it.
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    # SQLite's default page cache is 2 MB a connection: at a million claims (a 1 GB file)
+    # the pages a search's sample or a claim's trail touch are read again on every
+    # request. 64 MB for each of Datasette's few connections (3 readers and a writer).
+    conn.execute(f"PRAGMA cache_size = -{PAGE_CACHE_KB}")
     # No value larger than a few MB, whatever SQL a visitor runs.
     guard.limit_connection(conn)
 
 
 @hookimpl
 def asgi_wrapper(datasette):
-    return guard.asgi_wrapper
+    return lambda app: guard.asgi_wrapper(search.per_request(app))
 
 
 @hookimpl(hookwrapper=True)

@@ -10,24 +10,21 @@ repeated by hundreds of documents stays readable.
 Every piece of text is escaped (markupsafe.escape): names and claim texts are data.
 """
 
+import asyncio
 import json
 
 from markupsafe import Markup, escape
 
-# One row per distinct chain: origin, relays, publisher, stance, with its count.
+# One row per distinct chain: origin, relays, publisher, stance, with its count, and how
+# many distinct chains there are (the window counts the groups before LIMIT).
 CHAINS = """
-SELECT a.source_id, a.via, d.publisher_id, a.stance, count(*) AS appearances
+SELECT a.source_id, a.via, d.publisher_id, a.stance, count(*) AS appearances, count(*) OVER () AS chains
 FROM appearances a
 JOIN documents d ON d.id = a.document_id
 WHERE a.claim_id = :claim_id
 GROUP BY a.source_id, a.via, d.publisher_id, a.stance
 ORDER BY appearances DESC, a.source_id
 LIMIT :limit
-"""
-
-CHAIN_COUNT = """
-SELECT count(*) FROM (SELECT 1 FROM appearances a JOIN documents d ON d.id = a.document_id
-                      WHERE a.claim_id = :claim_id GROUP BY a.source_id, a.via, d.publisher_id, a.stance)
 """
 
 SOURCES = """
@@ -58,8 +55,15 @@ GROUP BY l.relation, l.other_claim_id, s.independence_group
 LIMIT :limit
 """
 
-CHAIN_LIMIT = 300
+CHAIN_LIMIT = 300  # rows of GROUPS read
+# Chains drawn, the most repeated first: each column shows at most COLUMN_LIMIT nodes, so
+# more chains add arrows between the same few boxes, and drawing time, not information;
+# the page says how many there are and links to the full trail.
+CHAINS_DRAWN = 60
 COLUMN_LIMIT = 12
+# The groups listed by name on each side, the heaviest first: a claim repeated across the
+# corpus has hundreds, which the full trail (claim_trail) lists appearance by appearance.
+GROUPS_SHOWN = 12
 PALETTE = ["#cfe2ff", "#ffe5b4", "#d1f2d1", "#f8d7da", "#e2d9f3", "#fff3b0", "#d0f0f0", "#f3d9e9",
            "#e0e0e0", "#dcedc8"]
 NODE_W, NODE_H, COL_GAP, ROW_GAP, PAD = 190, 40, 70, 14, 10
@@ -86,9 +90,10 @@ def group_label(group, names, members=()):
 async def trail(db, claim_id, links):
     """Everything the claim page shows about the trail: the SVG and the groups, in names."""
     params = {"claim_id": claim_id, "limit": CHAIN_LIMIT}
-    chains = [dict(r) for r in (await db.execute(CHAINS, params)).rows]
-    chain_count = (await db.execute(CHAIN_COUNT, params)).rows[0][0]
-    groups = [dict(r) for r in (await db.execute(GROUPS, params)).rows]
+    chains, groups = await asyncio.gather(db.execute(CHAINS, {**params, "limit": CHAINS_DRAWN}),
+                                          db.execute(GROUPS, params))
+    chains, groups = [dict(r) for r in chains.rows], [dict(r) for r in groups.rows]
+    chain_count = chains[0]["chains"] if chains else 0
     ids = set()
     for chain in chains:
         chain["via"] = json.loads(chain["via"] or "[]")
@@ -106,10 +111,17 @@ async def trail(db, claim_id, links):
         colours[group] = PALETTE[len(colours) % len(PALETTE)]
     summary = summarise_groups(groups, names, colours)
     labels = {g["group"]: g["label"] for g in summary}
+    shown, more = [], {"support": 0, "opposition": 0}
+    for g in summary:
+        if sum(s["side"] == g["side"] for s in shown) < GROUPS_SHOWN:
+            shown.append(g)
+        else:
+            more[g["side"]] += 1
     return {
         "group_labels": labels,
         "svg": draw(chains, names, colours, links),
-        "groups": summary,
+        "groups": shown,
+        "groups_more": more if any(more.values()) else None,
         "chains_drawn": len(chains),
         "chain_count": chain_count,
         "names": names,
@@ -135,7 +147,8 @@ def summarise_groups(groups, names, colours):
                                  "relation": g["through"], "appearances": g["appearances"]})
     for entry in merged.values():
         entry["label"] = group_label(entry["group"], names, entry["origins"])
-    return sorted(merged.values(), key=lambda e: (e["side"] != "support", e["label"]))
+        entry["appearances"] = sum(t["appearances"] for t in entry["through"])
+    return sorted(merged.values(), key=lambda e: (e["side"] != "support", -e["appearances"], e["label"]))
 
 
 def layers(chains):

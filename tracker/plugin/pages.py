@@ -2,12 +2,13 @@
 sections and diagram, the columns each table shows by default, the choices of canned
 queries' parameters, and who is signed in."""
 
+import asyncio
 import json
 import urllib.parse
 
 from datasette.utils import tilde_decode
 
-from . import diagram
+from . import diagram, search
 
 APPEARANCES = """
 SELECT a.document_id, a.position, d.title, d.published, d.publisher_id, p.name AS publisher_name,
@@ -64,6 +65,9 @@ QUEUE_WORDS = "SELECT id, missing FROM queue_words WHERE id IN (SELECT value FRO
 
 ROWS_SHOWN = 100
 
+# The tables whose searches are bounded (search.py).
+SEARCHED = {"claims", "review_queue"}
+
 # What each table page shows by default; JSON, CSV and SQL keep every column, and
 # ?_col=... or "all columns" shows the rest.
 HIDDEN_COLUMNS = {
@@ -116,14 +120,13 @@ def template_vars(template, database, table, columns, view_name, request, datase
     }
     if database != "tracker":
         return common
+    if view_name == "table" and table in SEARCHED and request.args.get("_search"):
+        async def searched_vars():
+            return {**common, **table_extras(datasette, database, table),
+                    "tracker_search_sample": await search_sample(datasette, database, request)}
+        return searched_vars
     if view_name == "table" and table == "review_queue":
-        async def queue_words(ids):
-            db = datasette.get_database(database)
-            if "queue_words" not in await db.view_names():
-                return {}
-            rows = (await db.execute(QUEUE_WORDS, {"ids": json.dumps(list(ids)[:1000])})).rows
-            return {r["id"]: r["missing"] for r in rows}
-        return {**common, "tracker_queue_words": queue_words}
+        return {**common, **table_extras(datasette, database, table)}
     if view_name == "row" and table == "claims":
         async def claim_vars():
             return {**common, **await claim_page(datasette, database, request)}
@@ -133,6 +136,29 @@ def template_vars(template, database, table, columns, view_name, request, datase
             return {**common, **await query_choices(datasette, database, request)}
         return query_vars
     return common
+
+
+def table_extras(datasette, database, table):
+    if table != "review_queue":
+        return {}
+
+    async def queue_words(ids):
+        db = datasette.get_database(database)
+        if "queue_words" not in await db.view_names():
+            return {}
+        rows = (await db.execute(QUEUE_WORDS, {"ids": json.dumps(list(ids)[:1000])})).rows
+        return {r["id"]: r["missing"] for r in rows}
+    return {"tracker_queue_words": queue_words}
+
+
+async def search_sample(datasette, database, request):
+    """How many claims the search matches and one in how many its facets count, when they
+    count a sample (search.py); else None. (guard.py has already made the search plain
+    words, and dropped _searchmode=raw.)"""
+    db = datasette.get_database(database)
+    count = await search.match_count(db.execute, "escape_fts(:search)", {"search": request.args["_search"]})
+    every = search.sample_rate(count)
+    return {"matches": count, "every": every} if every > 1 else None
 
 
 async def query_choices(datasette, database, request):
@@ -154,9 +180,10 @@ async def claim_page(datasette, database, request):
     # A claim repeated by thousands of documents keeps a page of bounded size: the
     # first rows of each list here, the rest one click away as a table.
     params = {"claim_id": claim_id, "limit": ROWS_SHOWN}
-    appearances = [dict(r) for r in (await db.execute(APPEARANCES, params)).rows]
-    claim = (await db.execute(CLAIM, params)).first()
-    links = [dict(r) for r in (await db.execute(LINKS, params)).rows]
+    # independent reads, each on one of Datasette's SQL threads
+    appearances, claim, links = await asyncio.gather(
+        db.execute(APPEARANCES, params), db.execute(CLAIM, params), db.execute(LINKS, params))
+    appearances, claim, links = [dict(r) for r in appearances.rows], claim.first(), [dict(r) for r in links.rows]
     trail = await diagram.trail(db, claim_id, links)
     names = {k: v["name"] for k, v in trail["names"].items()}
     wanted = {relay for a in appearances for relay in json.loads(a["via"] or "[]")} - set(names)
