@@ -83,11 +83,12 @@ def member_file(stage, variant, first):
 
 
 def sequences(docs, clusters=None, drop=0.0, add=0.0, seed=0, joint=True, cue_variants=("base",),
-              role_variants=("base",), cue_masks=None):
+              role_variants=("base",), cue_masks=None, jackknifed=()):
     """Training sequences of both stages, one per paragraph: {feature set: [(x, y)]} for each.
 
-    Every model of stage two sees the same noisy cues (one random draw per paragraph), or
-    with cue_masks ({article name: [mask of each paragraph]}) the cues given there.
+    Every model of stage two sees the same noisy cues (one random draw per paragraph);
+    those whose feature set is in `jackknifed` see instead the cues of cue_masks
+    ({article name: [mask of each paragraph]}).
     """
     import random
 
@@ -108,17 +109,17 @@ def sequences(docs, clusters=None, drop=0.0, add=0.0, seed=0, joint=True, cue_va
             words = [tokens[i][2] for i in para]
             cue_p = [first[i] for i in para]
             mask = [0 if cue[i] == "O" else 1 for i in para]
-            if cue_masks is not None:
-                mask = cue_masks[doc["name"]][k]
-            elif drop or add:
+            if drop or add:
                 mask = noisy_cues(words, mask, rng, drop, add)
+            own = cue_masks[doc["name"]][k] if cue_masks is not None else None
             role_p = [role[i] for i in para]
             for variant in set(cue_variants) | set(role_variants):
                 feats, sids, quotes = base_features(words, clusters, variant)
                 if variant in cue_seqs:
                     cue_seqs[variant].append((feats, cue_p))
                 if variant in role_seqs:
-                    role_seqs[variant].append((cue_relative_features(words, feats, sids, quotes, mask), role_p))
+                    m = own if own is not None and variant in jackknifed else mask
+                    role_seqs[variant].append((cue_relative_features(words, feats, sids, quotes, m), role_p))
     return cue_seqs, role_seqs
 
 
@@ -217,6 +218,8 @@ def main():
     parser.add_argument("--jackknife", type=int, default=0, metavar="FOLDS",
                         help="train stage two on stage one's own cues, predicted for each article by "
                         "stage-one models trained on the other folds (instead of noisy gold cues)")
+    parser.add_argument("--jackknife-roles", metavar="SETS",
+                        help="only the stage-two models of these feature sets (default: all of them)")
     parser.add_argument("--jackknife-features", default="base",
                         help="feature sets of those fold models (comma-separated)")
     parser.add_argument("--jackknife-iterations", type=int, help="their iterations (default: --iterations)")
@@ -250,7 +253,8 @@ def main():
     info = {"train_articles": len(train), "dev_articles": len(dev), "params": params, "algorithm": a.algorithm,
             "cue_noise": {"drop": a.cue_drop, "add": a.cue_add}, "clusters": not a.no_clusters,
             "stage_one": "cue" if a.cue_only else "joint", "members": members,
-            "stage_two_cues": f"jackknifed, {a.jackknife} folds" if a.jackknife else "noisy gold"}
+            "stage_two_cues": {v: f"jackknifed, {a.jackknife} folds" if a.jackknife and (
+                not a.jackknife_roles or v in a.jackknife_roles.split(",")) else "noisy gold" for v in role_variants}}
     if not a.skip_training:
         t0 = time.time()
         clusters = None
@@ -265,7 +269,8 @@ def main():
         info["reused"] = [name for stage in ("cue", "role") for name, _v in members[stage]
                           if (stage, name) not in {(s_, n_) for s_, n_, _ in todo}]
         cue_masks = None
-        if a.jackknife and any(s_ == "role" for s_, _n, _v in todo):
+        jackknifed = set(a.jackknife_roles.split(",") if a.jackknife_roles else role_variants)
+        if a.jackknife and any(s_ == "role" and v in jackknifed for s_, _n, v in todo):
             fold_params = dict(params, max_iterations=a.jackknife_iterations or a.iterations)
             cue_masks, info["jackknife"] = jackknife_masks(
                 train, a.jackknife, fold_params, a.algorithm, a.jackknife_features.split(","),
@@ -275,7 +280,8 @@ def main():
         cue_seqs, role_seqs = sequences(
             train, clusters, a.cue_drop, a.cue_add, joint=not a.cue_only,
             cue_variants=sorted({v for s_, _n, v in todo if s_ == "cue"}),
-            role_variants=sorted({v for s_, _n, v in todo if s_ == "role"}), cue_masks=cue_masks)
+            role_variants=sorted({v for s_, _n, v in todo if s_ == "role"}), cue_masks=cue_masks,
+            jackknifed=jackknifed)
         info["feature_extraction_s"] = round(time.time() - t0, 1)
         info["train_tokens"] = sum(len(tokenize(d["text"])) for d in train)
         t0 = time.time()
@@ -302,11 +308,14 @@ def main():
     info["content_from_stage_one"] = a.content_from_stage_one
     labeller = Labeller(a.out)
     n_tokens = sum(len(tokenize(d["text"])) for d in dev)
-    t0 = time.time()
+    t0, c0 = time.time(), time.process_time()
     predictions = {d["name"]: labeller.attributions(d["text"]) for d in dev}
-    elapsed = time.time() - t0
+    elapsed, cpu = time.time() - t0, time.process_time() - c0
     info["dev_tokens"] = n_tokens
     info["tokens_per_second"] = round(n_tokens / elapsed)
+    # Wall time depends on what else the machine runs; CPU time of this process much less.
+    info["tokens_per_cpu_second"] = round(n_tokens / cpu)
+    info["load_average"] = [round(x, 2) for x in __import__("os").getloadavg()]
     info["model_bytes_gzipped"] = {name: (a.out / (name + ".gz")).stat().st_size
                                    for stage in ("cue", "role") for name, _v in members[stage]}
     info["model_mb_total_gzipped"] = round(sum(info["model_bytes_gzipped"].values()) / 1e6, 2)
