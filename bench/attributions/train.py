@@ -10,8 +10,9 @@ named in --cue-features / --role-features (an ensemble when there are several: t
 tagger averages their marginals; attribution-models.json beside them lists the files),
 trained in parallel (--processes; each holds its sequences in memory, about 4 GB on
 PolNeAR). Stage two (sources, contents) is trained with the gold cues, some dropped and
-some false ones added, as its cue features; when tagging it sees the cues stage one
-predicted.
+some false ones added, as its cue features, or with --jackknife with the cues stage one
+itself predicts for each training article from models that never saw it; when tagging
+it sees the cues stage one predicted.
 """
 
 import argparse

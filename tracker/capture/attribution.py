@@ -5,7 +5,8 @@ the cue tagger marks cues ("said", "according to", "told"); the role tagger then
 sources and contents with features relative to those predicted cues (direction,
 distance, same sentence, quotation state). Each stage may be a small ensemble: models
 trained on different feature sets (features.FEATURE_SETS), their marginals averaged
-(attribution-models.json names the files). Spans are grouped into attributions by
+(attribution-models.json names the files); a share of each token's content
+probability may come from stage one, which labels contents too. Spans are grouped into attributions by
 attaching each source and content span to its nearest cue, preferring the same
 sentence. Offsets are Python string indices into the text, end exclusive.
 
