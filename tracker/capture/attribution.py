@@ -6,9 +6,9 @@ sources and contents with features relative to those predicted cues (direction,
 distance, same sentence, quotation state). Each stage may be a small ensemble: models
 trained on different feature sets (features.FEATURE_SETS), their marginals averaged
 (attribution-models.json names the files); a share of each token's content
-probability may come from stage one, which labels contents too. Spans are grouped into attributions by
-attaching each source and content span to its nearest cue, preferring the same
-sentence. Offsets are Python string indices into the text, end exclusive.
+probability may come from stage one, which labels contents too. Spans are grouped
+into attributions by attaching each source and content span to its nearest cue,
+preferring the same sentence. Offsets are Python string indices into the text, end exclusive.
 
 The models are trained by bench/attributions/train.py and ship in
 tracker/capture/models/; a desk can train its own on any corpus in PolNeAR's BRAT
