@@ -10,8 +10,9 @@ named in --cue-features / --role-features (an ensemble when there are several: t
 tagger averages their marginals; attribution-models.json beside them lists the files),
 trained in parallel (--processes; each holds its sequences in memory, about 4 GB on
 PolNeAR). Stage two (sources, contents) is trained with the gold cues, some dropped and
-some false ones added, as its cue features; when tagging it sees the cues stage one
-predicted.
+some false ones added, as its cue features, or with --jackknife with the cues stage one
+itself predicts for each training article from models that never saw it; when tagging
+it sees the cues stage one predicted.
 """
 
 import argparse
@@ -83,10 +84,12 @@ def member_file(stage, variant, first):
 
 
 def sequences(docs, clusters=None, drop=0.0, add=0.0, seed=0, joint=True, cue_variants=("base",),
-              role_variants=("base",)):
+              role_variants=("base",), cue_masks=None, jackknifed=()):
     """Training sequences of both stages, one per paragraph: {feature set: [(x, y)]} for each.
 
-    Every model of stage two sees the same noisy cues (one random draw per paragraph).
+    Every model of stage two sees the same noisy cues (one random draw per paragraph);
+    those whose feature set is in `jackknifed` see instead the cues of cue_masks
+    ({article name: [mask of each paragraph]}).
     """
     import random
 
@@ -103,20 +106,71 @@ def sequences(docs, clusters=None, drop=0.0, add=0.0, seed=0, joint=True, cue_va
         # Stage one learns all three roles in one layer (a cue wins over a source, a source
         # over a content): the sequence source, cue, content is what tells a cue apart.
         first = [c if c != "O" else r for c, r in zip(cue, role)] if joint else cue
-        for para in paragraphs(text, tokens):
+        for k, para in enumerate(paragraphs(text, tokens)):
             words = [tokens[i][2] for i in para]
             cue_p = [first[i] for i in para]
             mask = [0 if cue[i] == "O" else 1 for i in para]
             if drop or add:
                 mask = noisy_cues(words, mask, rng, drop, add)
+            own = cue_masks[doc["name"]][k] if cue_masks is not None else None
             role_p = [role[i] for i in para]
             for variant in set(cue_variants) | set(role_variants):
                 feats, sids, quotes = base_features(words, clusters, variant)
                 if variant in cue_seqs:
                     cue_seqs[variant].append((feats, cue_p))
                 if variant in role_seqs:
-                    role_seqs[variant].append((cue_relative_features(words, feats, sids, quotes, mask), role_p))
+                    m = own if own is not None and variant in jackknifed else mask
+                    role_seqs[variant].append((cue_relative_features(words, feats, sids, quotes, m), role_p))
     return cue_seqs, role_seqs
+
+
+def jackknife_masks(docs, folds, params, algorithm, variants, threshold, processes, workdir, joint=True):
+    """Stage-one cues of every training article as a model that never saw it predicts them.
+
+    The articles are dealt into `folds` folds; for each, stage-one models (one per
+    feature set, marginals averaged) are trained on the other folds and tag it, a token
+    being a cue at `threshold`, as at run time. Stage two trained on these cues learns
+    from the very errors (missed cues, false alarms) stage one makes on unseen text,
+    instead of random ones. Returns ({article name: [cue mask of each paragraph]}, info).
+    """
+    import pycrfsuite
+
+    jobs, held = [], []
+    for f in range(folds):
+        rest = [d for k, d in enumerate(docs) if k % folds != f]
+        held.append([d for k, d in enumerate(docs) if k % folds == f])
+        cue_seqs, _ = sequences(rest, joint=joint, cue_variants=variants, role_variants=())
+        for v in variants:
+            jobs.append((cue_seqs[v], workdir / f"jackknife-{f}-{v}.crfsuite", params, algorithm))
+        del cue_seqs
+    t0 = time.time()
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        pool.map(train_one, jobs, chunksize=1)
+    del jobs
+    masks, n_cues, n_gold = {}, 0, 0
+    for f in range(folds):
+        taggers = []
+        for v in variants:
+            tagger = pycrfsuite.Tagger()
+            tagger.open(str(workdir / f"jackknife-{f}-{v}.crfsuite"))
+            taggers.append((tagger, v))
+        for doc in held[f]:
+            tokens = tokenize(doc["text"])
+            masks[doc["name"]] = []
+            for para in paragraphs(doc["text"], tokens):
+                words = [tokens[i][2] for i in para]
+                feats = {v: base_features(words, None, v)[0] for v in variants}
+                p = [0.0] * len(words)
+                for tagger, v in taggers:
+                    tagger.set(feats[v])
+                    for i in range(len(words)):
+                        p[i] += (tagger.marginal("B-CUE", i) + tagger.marginal("I-CUE", i)) / len(taggers)
+                masks[doc["name"]].append([1 if x >= threshold else 0 for x in p])
+                n_cues += sum(masks[doc["name"]][-1])
+        for v in variants:
+            (workdir / f"jackknife-{f}-{v}.crfsuite").unlink()
+    return masks, {"folds": folds, "feature_sets": list(variants), "threshold": threshold,
+                   "training_wall_s": round(time.time() - t0, 1), "cue_tokens": n_cues}
 
 
 def train_one(args):
@@ -162,9 +216,20 @@ def main():
     parser.add_argument("--reuse-existing", action="store_true",
                         help="keep a model already in --out (same file name) instead of training it again")
     parser.add_argument("--algorithm", default="lbfgs", help="crfsuite training algorithm (lbfgs, ap, pa, l2sgd)")
+    parser.add_argument("--jackknife", type=int, default=0, metavar="FOLDS",
+                        help="train stage two on stage one's own cues, predicted for each article by "
+                        "stage-one models trained on the other folds (instead of noisy gold cues)")
+    parser.add_argument("--jackknife-roles", metavar="SETS",
+                        help="only the stage-two models of these feature sets (default: all of them)")
+    parser.add_argument("--jackknife-features", default="base",
+                        help="feature sets of those fold models (comma-separated)")
+    parser.add_argument("--jackknife-iterations", type=int, help="their iterations (default: --iterations)")
     parser.add_argument("--thresholds", default="0.4,0.5,0.4,0.6",
                         help="cue, source, content thresholds on the marginals, and the one a cue with "
                         "nothing attributed to it must reach; written beside the models")
+    parser.add_argument("--content-from-stage-one", type=float, default=0.0, metavar="SHARE",
+                        help="share of a token's content probability taken from stage one's content "
+                        "marginals (the rest from stage two's); written beside the models")
     a = parser.parse_args()
 
     train = load_split(a.corpus, a.train_split)
@@ -188,7 +253,9 @@ def main():
                "role": [[member_file("role", v, k == 0), v] for k, v in enumerate(role_variants)]}
     info = {"train_articles": len(train), "dev_articles": len(dev), "params": params, "algorithm": a.algorithm,
             "cue_noise": {"drop": a.cue_drop, "add": a.cue_add}, "clusters": not a.no_clusters,
-            "stage_one": "cue" if a.cue_only else "joint", "members": members}
+            "stage_one": "cue" if a.cue_only else "joint", "members": members,
+            "stage_two_cues": {v: f"jackknifed, {a.jackknife} folds" if a.jackknife and (
+                not a.jackknife_roles or v in a.jackknife_roles.split(",")) else "noisy gold" for v in role_variants}}
     if not a.skip_training:
         t0 = time.time()
         clusters = None
@@ -202,11 +269,20 @@ def main():
                 if not (a.reuse_existing and (a.out / (name + ".gz")).is_file())]
         info["reused"] = [name for stage in ("cue", "role") for name, _v in members[stage]
                           if (stage, name) not in {(s_, n_) for s_, n_, _ in todo}]
+        cue_masks = None
+        jackknifed = set(a.jackknife_roles.split(",") if a.jackknife_roles else role_variants)
+        if a.jackknife and any(s_ == "role" and v in jackknifed for s_, _n, v in todo):
+            fold_params = dict(params, max_iterations=a.jackknife_iterations or a.iterations)
+            cue_masks, info["jackknife"] = jackknife_masks(
+                train, a.jackknife, fold_params, a.algorithm, a.jackknife_features.split(","),
+                float(a.thresholds.split(",")[0]), a.processes, a.out, joint=not a.cue_only)
+            print("jackknife:", info["jackknife"], flush=True)
         t0 = time.time()
         cue_seqs, role_seqs = sequences(
             train, clusters, a.cue_drop, a.cue_add, joint=not a.cue_only,
             cue_variants=sorted({v for s_, _n, v in todo if s_ == "cue"}),
-            role_variants=sorted({v for s_, _n, v in todo if s_ == "role"}))
+            role_variants=sorted({v for s_, _n, v in todo if s_ == "role"}), cue_masks=cue_masks,
+            jackknifed=jackknifed)
         info["feature_extraction_s"] = round(time.time() - t0, 1)
         info["train_tokens"] = sum(len(tokenize(d["text"])) for d in train)
         t0 = time.time()
@@ -225,15 +301,22 @@ def main():
         info["iterations"] = {name: r[1] for (_s, name, _v), r in zip(todo, results)}
     (a.out / MEMBERS).write_text(json.dumps(members, indent=1) + "\n")
     thresholds = tuple(float(x) for x in a.thresholds.split(","))
-    (a.out / THRESHOLDS).write_text(json.dumps(dict(zip(("cue", "source", "content", "bare_cue"), thresholds))) + "\n")
+    chosen = dict(zip(("cue", "source", "content", "bare_cue"), thresholds))
+    if a.content_from_stage_one:
+        chosen["content_from_stage_one"] = a.content_from_stage_one
+    (a.out / THRESHOLDS).write_text(json.dumps(chosen) + "\n")
     info["thresholds"] = thresholds
+    info["content_from_stage_one"] = a.content_from_stage_one
     labeller = Labeller(a.out)
     n_tokens = sum(len(tokenize(d["text"])) for d in dev)
-    t0 = time.time()
+    t0, c0 = time.time(), time.process_time()
     predictions = {d["name"]: labeller.attributions(d["text"]) for d in dev}
-    elapsed = time.time() - t0
+    elapsed, cpu = time.time() - t0, time.process_time() - c0
     info["dev_tokens"] = n_tokens
     info["tokens_per_second"] = round(n_tokens / elapsed)
+    # Wall time depends on what else the machine runs; CPU time of this process much less.
+    info["tokens_per_cpu_second"] = round(n_tokens / cpu)
+    info["load_average"] = [round(x, 2) for x in __import__("os").getloadavg()]
     info["model_bytes_gzipped"] = {name: (a.out / (name + ".gz")).stat().st_size
                                    for stage in ("cue", "role") for name, _v in members[stage]}
     info["model_mb_total_gzipped"] = round(sum(info["model_bytes_gzipped"].values()) / 1e6, 2)

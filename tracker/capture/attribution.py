@@ -5,9 +5,10 @@ the cue tagger marks cues ("said", "according to", "told"); the role tagger then
 sources and contents with features relative to those predicted cues (direction,
 distance, same sentence, quotation state). Each stage may be a small ensemble: models
 trained on different feature sets (features.FEATURE_SETS), their marginals averaged
-(attribution-models.json names the files). Spans are grouped into attributions by
-attaching each source and content span to its nearest cue, preferring the same
-sentence. Offsets are Python string indices into the text, end exclusive.
+(attribution-models.json names the files); a share of each token's content
+probability may come from stage one, which labels contents too. Spans are grouped
+into attributions by attaching each source and content span to its nearest cue,
+preferring the same sentence. Offsets are Python string indices into the text, end exclusive.
 
 The models are trained by bench/attributions/train.py and ship in
 tracker/capture/models/; a desk can train its own on any corpus in PolNeAR's BRAT
@@ -76,6 +77,10 @@ class Labeller:
     source_threshold = 0.5
     content_threshold = 0.5
     bare_cue_threshold = 0.5  # a cue with no source or content is kept only this sure
+    # Share of a token's content probability taken from stage one's own content marginals
+    # (stage one learns cues, sources and contents in one layer): stage one does not
+    # depend on the predicted cues, so it still sees the content of a cue it missed.
+    content_from_stage_one = 0.0
 
     def __init__(self, folder=None, thresholds=None):
         import pycrfsuite
@@ -96,6 +101,7 @@ class Labeller:
 
             t = json.loads(chosen.read_text())
             thresholds = (t["cue"], t["source"], t["content"], t.get("bare_cue", 0.5))
+            self.content_from_stage_one = t.get("content_from_stage_one", 0.0)
         if thresholds:
             (self.cue_threshold, self.source_threshold, self.content_threshold,
              self.bare_cue_threshold) = (tuple(thresholds) + (0.5,))[:4]
@@ -143,7 +149,10 @@ class Labeller:
             if variant not in features:
                 features[variant], sids, quotes = base_features(words, self.clusters, variant)
         n = len(words)
-        cue_p = [b + i for b, i in self._marginals(self.cue, features, ("B-CUE", "I-CUE"))]
+        blend = self.content_from_stage_one
+        first = self._marginals(self.cue, features, ("B-CUE", "I-CUE", "B-CON", "I-CON") if blend else
+                                ("B-CUE", "I-CUE"))
+        cue_p = [row[0] + row[1] for row in first]
         mask = [1 if p >= self.cue_threshold else 0 for p in cue_p]
         cue_labels = ["O"] * n
         for i in range(n):
@@ -156,6 +165,8 @@ class Labeller:
         for i in range(n):
             p_src = role_p[i][0] + role_p[i][1]
             p_con = role_p[i][2] + role_p[i][3]
+            if blend:
+                p_con = (1 - blend) * p_con + blend * (first[i][2] + first[i][3])
             if p_src >= self.source_threshold and p_src >= p_con:
                 tag = "SRC"
             elif p_con >= self.content_threshold:
