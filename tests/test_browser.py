@@ -476,6 +476,11 @@ def test_claims_table_shows_status_and_rating_first(corpus, browser, face):
         for column in ("col-status", "col-admiralty"):
             assert right_edge(first.locator(f"td.{column}")) <= 1280, column
         assert page.locator("table.claims-rows span.tag").count() > 0  # tags as tags
+        # a facet value's label may be cut, never the count beside it (source types' labels are long)
+        cut = page.eval_on_selector_all(".facet-info li", "lis => lis.filter(li => li.scrollWidth > li.clientWidth + 1)"
+                                                          ".map(li => li.textContent.trim())")
+        assert cut == [], cut
+        assert page.locator(".facet-info li").count() > 10
         table = page.inner_text("table.claims-rows")
         assert '["' not in table and "evidence" not in table
         assert page.locator(".tracker-legend").count() == 1
