@@ -59,7 +59,8 @@ CREATE INDEX IF NOT EXISTS document_texts_file ON document_texts(seed_file);
 CREATE INDEX IF NOT EXISTS documents_file ON documents(seed_file);
 CREATE INDEX IF NOT EXISTS documents_id ON documents(id);
 CREATE INDEX IF NOT EXISTS claims_file ON claims(seed_file);
-CREATE INDEX IF NOT EXISTS claims_id ON claims(id);
+-- (with draft: the checks of refs and link ends to drafts read the index alone)
+CREATE INDEX IF NOT EXISTS claims_id ON claims(id, draft);
 CREATE INDEX IF NOT EXISTS appearances_file ON appearances(seed_file);
 CREATE INDEX IF NOT EXISTS appearances_claim ON appearances(claim_id);
 CREATE INDEX IF NOT EXISTS links_file ON links(seed_file);
@@ -91,7 +92,7 @@ CREATE TABLE IF NOT EXISTS checked (key TEXT PRIMARY KEY, value TEXT);
 """
 
 # Bump when the rows a file turns into change shape: the whole cache is then rebuilt.
-CACHE_VERSION = 8
+CACHE_VERSION = 9
 FILE_TABLES = ("documents", "claims", "appearances", "links", "document_texts")
 WARNING_TABLES = ("file_warnings", "exposure_warnings", "unchecked_files", "unchecked_names", "checked")
 BATCH_FILES = 500
