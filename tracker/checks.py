@@ -6,7 +6,6 @@ unknown (so that an entry that already failed on its own is not reported twice).
 """
 
 import dataclasses
-import itertools
 import json
 import pathlib
 
@@ -328,7 +327,7 @@ def compute_exposures(cache_path, seeds_dir, full):
 
     conn = open_cache(cache_path)
     try:
-        query, scope = exposure.CANDIDATES, None
+        query, scope = exposure.CANDIDATES_EACH, None
         kept = STORED_EXPOSURES
         if not full and PROTECTED_QUOTES in query:
             conn.execute("CREATE TEMP TABLE IF NOT EXISTS exposure_scope (claim_id TEXT PRIMARY KEY)")
@@ -337,12 +336,11 @@ def compute_exposures(cache_path, seeds_dir, full):
             scope = [row[0] for row in conn.execute("SELECT claim_id FROM temp.exposure_scope")]
             query = query.replace(PROTECTED_QUOTES, PROTECTED_QUOTES + IN_SCOPE)
             kept += " WHERE claim_id NOT IN (SELECT claim_id FROM temp.exposure_scope)"
-        # one claim's candidates at a time, in claim order (SQLite sorts on disk): the
-        # whole tree's candidates (two million rows at a million claims) never sit in memory
+        # the candidates streamed (two million rows at a million claims: they never sit in
+        # memory, nor are they sorted), what is found kept by claim, in claim order
         rows = []
-        for claim_id, group in itertools.groupby(conn.execute(query.rstrip() + "\nORDER BY 1"),
-                                                 key=lambda row: row[0]):
-            for found in exposure.exposures(list(group)):
+        for claim_id, exposed in exposure.exposures_by_claim(conn.execute(query)).items():
+            for found in exposed:
                 params = found.link if found.kind == "link note" else (found.target,)
                 seed_file, loc, entry = conn.execute(EXPOSED_PLACES[found.kind], params).fetchone()
                 advice = ("reword it, or 'tracker publish' refuses to publish the quote" if not found.names_source
