@@ -138,6 +138,38 @@ def test_a_reworded_claim_is_compared_with_the_quotes_of_every_document_it_appea
     assert [(w.entry, w.kind) for w in report.warnings] == [("claims[0] (id echo)", "protected quote exposed")]
 
 
+def test_a_claims_exposure_follows_its_file_edits_as_a_cold_build_sees_them(tmp_path):
+    """The claim whose text renders a quote of another document is defined in a file that
+    then changes: its title (the claim's text and place as they were: not compared again),
+    then an entry before the claim (the same text at another place: the warning points at
+    the new place). Each rebuild parses that one file and keeps the warnings a cold build
+    of the same tree has."""
+    quote = "rice prices at the Hyesan market doubled in the last two weeks"
+    documents = {**copy.deepcopy(DOCUMENTS), **FILLER}
+    documents["quoted"] = {"id": "quoted", "title": "Quoted", "publisher": "dailynk", "published": "2022",
+                           "claims": [{"id": "quoted-claim", "text": "Prices moved.", "source": "dnk-hyesan",
+                                       "quote": quote},
+                                      {"ref": "echo", "source": "wire"}]}
+    documents["definer"] = {"id": "definer", "title": "Definer", "publisher": "wire", "published": "2022",
+                            "claims": [{"id": "echo", "source": "wire",
+                                        "text": "Rice prices at the Hyesan market doubled in the last two weeks."}]}
+    seeds = write_seeds(tmp_path / "seeds", documents=documents)
+    db = tmp_path / "t.db"
+    assert [w.entry for w in build(seeds, db).warnings] == ["claims[0] (id echo)"]
+    for n, (edit, entry) in enumerate([("title", "claims[0] (id echo)"), ("entry before", "claims[1] (id echo)")]):
+        if edit == "title":
+            documents["definer"]["title"] = "Definer, retitled"
+        else:
+            documents["definer"]["claims"].insert(0, {"id": "first", "text": "Another thing.", "source": "wire"})
+        write_seeds(seeds, documents=documents)
+        report = build(seeds, db)
+        assert report.files_parsed == 1
+        assert [w.entry for w in report.warnings] == [entry]
+        cold = tmp_path / f"cold-{n}.db"
+        build(write_seeds(tmp_path / f"cold-{n}" / "seeds", documents=documents), cold)
+        assert relative(warnings_table(db)) == relative(warnings_table(cold))
+
+
 def test_a_linked_claims_text_is_compared_again_when_only_the_link_changes(tmp_path):
     """An exposure that comes from another file (a link recorded elsewhere) is found by a
     rebuild that parsed only that file."""

@@ -16,7 +16,8 @@ SET review_decision = r.review_decision,
     review_state = r.review_state,
     credibility_override = r.credibility_override
 FROM claim_review r
-WHERE r.claim_id = claims.id
+-- (the IN makes the queue drive the update: the join alone scans every claim)
+WHERE claims.id IN (SELECT claim_id FROM analysis_queue) AND r.claim_id = claims.id
   AND (claims.review_decision IS NOT r.review_decision
        OR claims.review_state IS NOT r.review_state
        OR claims.credibility_override IS NOT r.credibility_override)

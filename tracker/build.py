@@ -80,7 +80,8 @@ UPDATE claims
 SET text = n.text, kind = n.kind, occurred = n.occurred, tags = n.tags, document_id = n.document_id,
     origin_id = n.origin_id, origin_type = n.origin_type
 FROM temp.new_claims n
-WHERE n.id = claims.id
+-- (the IN makes the staged claims drive the update: a join alone scans every claim)
+WHERE claims.id IN (SELECT id FROM temp.new_claims) AND n.id = claims.id
   AND (claims.text IS NOT n.text OR claims.kind IS NOT n.kind OR claims.occurred IS NOT n.occurred
        OR claims.tags IS NOT n.tags OR claims.document_id IS NOT n.document_id
        OR claims.origin_id IS NOT n.origin_id OR claims.origin_type IS NOT n.origin_type)

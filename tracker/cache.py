@@ -59,7 +59,8 @@ CREATE INDEX IF NOT EXISTS document_texts_file ON document_texts(seed_file);
 CREATE INDEX IF NOT EXISTS documents_file ON documents(seed_file);
 CREATE INDEX IF NOT EXISTS documents_id ON documents(id);
 CREATE INDEX IF NOT EXISTS claims_file ON claims(seed_file);
-CREATE INDEX IF NOT EXISTS claims_id ON claims(id);
+-- (with draft: the checks of refs and link ends to drafts read the index alone)
+CREATE INDEX IF NOT EXISTS claims_id ON claims(id, draft);
 CREATE INDEX IF NOT EXISTS appearances_file ON appearances(seed_file);
 CREATE INDEX IF NOT EXISTS appearances_claim ON appearances(claim_id);
 CREATE INDEX IF NOT EXISTS links_file ON links(seed_file);
@@ -87,13 +88,19 @@ CREATE INDEX IF NOT EXISTS exposure_warnings_claim ON exposure_warnings(claim_id
 -- only at these files and at the names they define, defined or referenced before.
 CREATE TABLE IF NOT EXISTS unchecked_files (path TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS unchecked_names (name TEXT PRIMARY KEY);
+-- ...and the claims those files define with a text, or at a place (file and position),
+-- they did not have before: only these are compared anew with the quotes of every
+-- document they appear in (a title edit rewrites a file's claims as they were), and the
+-- place of an exposure warning about such a text is looked up again
+CREATE TABLE IF NOT EXISTS unchecked_texts (claim_id TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS checked (key TEXT PRIMARY KEY, value TEXT);
 """
 
 # Bump when the rows a file turns into change shape: the whole cache is then rebuilt.
-CACHE_VERSION = 8
+CACHE_VERSION = 10
 FILE_TABLES = ("documents", "claims", "appearances", "links", "document_texts")
-WARNING_TABLES = ("file_warnings", "exposure_warnings", "unchecked_files", "unchecked_names", "checked")
+WARNING_TABLES = ("file_warnings", "exposure_warnings", "unchecked_files", "unchecked_names", "unchecked_texts",
+                  "checked")
 BATCH_FILES = 500
 BULK_FILES = 2000
 SOURCES_FILE = "sources.yml"
@@ -361,9 +368,15 @@ def forget(conn, paths, track=True):
     conn.execute("DELETE FROM temp.stale")
     conn.executemany("INSERT OR IGNORE INTO temp.stale VALUES (?)", ((path,) for path in paths))
     # The whole-tree checks look again at these files and at every name they held.
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS stale_texts (id TEXT, text TEXT, seed_file TEXT, position INTEGER)")
+    conn.execute("CREATE INDEX IF NOT EXISTS temp.stale_texts_id ON stale_texts (id)")
+    conn.execute("DELETE FROM temp.stale_texts")
     if track:
         conn.execute("INSERT OR IGNORE INTO unchecked_files SELECT path FROM temp.stale")
         conn.execute(UNCHECKED_NAMES_OF_STALE)
+        # the claim texts as they were, and where, for store() to tell the new ones
+        conn.execute("INSERT INTO temp.stale_texts SELECT id, text, seed_file, position FROM claims "
+                     "WHERE seed_file IN (SELECT path FROM temp.stale)")
     else:
         conn.execute("DELETE FROM checked")
     conn.execute("DELETE FROM files WHERE path IN (SELECT path FROM temp.stale)")
@@ -395,6 +408,15 @@ def store(conn, batch, track=True):
         (name,) for p in batch for name in {
             p["document"][0], *(r[0] for r in p["claims"]), *(r[2] for r in p["appearances"]),
             *(r[2] for r in p["links"]), *(r[3] for r in p["links"])}))
+    conn.executemany(UNCHECKED_TEXT, ((r[0], r[0], r[1], r[8], r[7]) for p in batch for r in p["claims"]))
+
+
+# A claim defined with a text, or at a place, that none of the rows forget() dropped had.
+UNCHECKED_TEXT = """
+INSERT OR IGNORE INTO unchecked_texts (claim_id)
+SELECT ? WHERE NOT EXISTS (SELECT 1 FROM temp.stale_texts
+                           WHERE id = ? AND text IS ? AND seed_file IS ? AND position IS ?)
+"""
 
 
 def parse_all(work):

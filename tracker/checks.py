@@ -6,7 +6,6 @@ unknown (so that an entry that already failed on its own is not reported twice).
 """
 
 import dataclasses
-import itertools
 import json
 import pathlib
 
@@ -200,6 +199,7 @@ def mark_checked(conn, sources_key):
     with write_transaction(conn):
         conn.execute("DELETE FROM unchecked_files")
         conn.execute("DELETE FROM unchecked_names")
+        conn.execute("DELETE FROM unchecked_texts")
         conn.execute("INSERT OR REPLACE INTO checked (key, value) VALUES ('sources', ?)", [sources_key])
 
 
@@ -288,25 +288,26 @@ def exposure_warnings(conn, seeds_dir):
 
 
 # The claims whose exposure warnings a change can alter (K: every name the changed files
-# define, use or link to, now or before; T: the claims the changed files define now,
-# whose texts may be new): K itself (a changed file holds their quotes, links or
-# document), the claims linked to T (a linked claim's text is compared with the quote),
-# and the claims appearing in a document where a claim of T appears (that document's
-# claim texts are compared). T, not K, for the last two: a ref or a link end's text did
-# not change, and a popular claim referred to by the edited file would otherwise bring in
-# every document that mentions it (a title edit cost 2-8 s on a tree of few, large
-# documents). A claim whose definition went away took every appearance and link of it
-# along, all in changed files, whose claims are in K.
+# define, use or link to, now or before; T: the claims the changed files define with a
+# text or at a place they did not have before, cache.unchecked_texts): K itself (a changed file holds
+# their quotes, links or document), the claims linked to T (a linked claim's text is
+# compared with the quote), and the claims appearing in a document where a claim of T
+# appears (that document's claim texts are compared). T, not K, for the last two: a ref
+# or a link end's text did not change, and a popular claim referred to by the edited file
+# would otherwise bring in every document that mentions it (a title edit cost 2-8 s on a
+# tree of few, large documents). Nor every claim the changed files define: one whose text
+# and place are as they were meets no quote it did not meet before, as every new pairing
+# (an appearance, a link) is a row of a changed file, whose claims are in K, and the
+# warnings about it still point at the right line (a title edit of a large document
+# compared 45,000 pairs again). A claim whose definition went away took
+# every appearance and link of it along, all in changed files, whose claims are in K.
 EXPOSURE_SCOPE = """
 INSERT OR IGNORE INTO temp.exposure_scope (claim_id)
 SELECT name FROM unchecked_names
-UNION SELECT to_claim_id FROM links WHERE from_claim_id IN (
-    SELECT id FROM claims WHERE seed_file IN (SELECT path FROM unchecked_files))
-UNION SELECT from_claim_id FROM links WHERE to_claim_id IN (
-    SELECT id FROM claims WHERE seed_file IN (SELECT path FROM unchecked_files))
+UNION SELECT to_claim_id FROM links WHERE from_claim_id IN (SELECT claim_id FROM unchecked_texts)
+UNION SELECT from_claim_id FROM links WHERE to_claim_id IN (SELECT claim_id FROM unchecked_texts)
 UNION SELECT claim_id FROM appearances WHERE seed_file IN (
-    SELECT seed_file FROM appearances WHERE claim_id IN (
-        SELECT id FROM claims WHERE seed_file IN (SELECT path FROM unchecked_files)))
+    SELECT seed_file FROM appearances WHERE claim_id IN (SELECT claim_id FROM unchecked_texts))
 """
 # exposure.CANDIDATES asked only about the protected quotes of the claims in scope.
 PROTECTED_QUOTES = "WHERE s.sensitivity = 'protected' AND a.quote IS NOT NULL"
@@ -328,7 +329,7 @@ def compute_exposures(cache_path, seeds_dir, full):
 
     conn = open_cache(cache_path)
     try:
-        query, scope = exposure.CANDIDATES, None
+        query, scope = exposure.CANDIDATES_EACH, None
         kept = STORED_EXPOSURES
         if not full and PROTECTED_QUOTES in query:
             conn.execute("CREATE TEMP TABLE IF NOT EXISTS exposure_scope (claim_id TEXT PRIMARY KEY)")
@@ -337,12 +338,11 @@ def compute_exposures(cache_path, seeds_dir, full):
             scope = [row[0] for row in conn.execute("SELECT claim_id FROM temp.exposure_scope")]
             query = query.replace(PROTECTED_QUOTES, PROTECTED_QUOTES + IN_SCOPE)
             kept += " WHERE claim_id NOT IN (SELECT claim_id FROM temp.exposure_scope)"
-        # one claim's candidates at a time, in claim order (SQLite sorts on disk): the
-        # whole tree's candidates (two million rows at a million claims) never sit in memory
+        # the candidates streamed (two million rows at a million claims: they never sit in
+        # memory, nor are they sorted), what is found kept by claim, in claim order
         rows = []
-        for claim_id, group in itertools.groupby(conn.execute(query.rstrip() + "\nORDER BY 1"),
-                                                 key=lambda row: row[0]):
-            for found in exposure.exposures(list(group)):
+        for claim_id, exposed in exposure.exposures_by_claim(conn.execute(query)).items():
+            for found in exposed:
                 params = found.link if found.kind == "link note" else (found.target,)
                 seed_file, loc, entry = conn.execute(EXPOSED_PLACES[found.kind], params).fetchone()
                 advice = ("reword it, or 'tracker publish' refuses to publish the quote" if not found.names_source

@@ -167,8 +167,12 @@ CREATE TABLE IF NOT EXISTS seed_files (
 CREATE VIRTUAL TABLE IF NOT EXISTS claims_fts USING FTS5 (text, content=[claims]);
 CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING FTS5 (title, content=[documents]);
 
-CREATE INDEX IF NOT EXISTS appearances_claim ON appearances(claim_id, stance);
-CREATE INDEX IF NOT EXISTS appearances_source ON appearances(source_id);
+-- Covering the analysis (claim_evidence, claim_appearance_summary, the fingerprints) and
+-- the track records (source_record_counts): each claim's or source's appearances are
+-- read from the index alone, not looked up row by row in the table (at 100,000 claims
+-- the statuses 3.3 -> 2.7 s and the track records 0.9 -> 0.5 s of a first build).
+CREATE INDEX IF NOT EXISTS appearances_claim ON appearances(claim_id, stance, source_id, document_id);
+CREATE INDEX IF NOT EXISTS appearances_source ON appearances(source_id, claim_id);
 CREATE INDEX IF NOT EXISTS links_from ON links(from_claim_id, relation);
 CREATE INDEX IF NOT EXISTS links_to ON links(to_claim_id, relation);
 CREATE INDEX IF NOT EXISTS claims_status ON claims(status);
