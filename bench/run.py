@@ -73,6 +73,9 @@ GOAL_PAGE_GROWTH = 3.0
 GOAL_SEARCH_GROWTH = 2.0  # the search pages (issue 14)
 SEARCH_PAGES = ("claims_search", "queue_search")
 MEMORY_GOAL_SIZE = 1_000_000
+# issue 14's check on the other generator's tree: cold, no change and a title edit in one run
+OTHER_GENERATOR = "generate_other.py"
+OTHER_SHAPE_GOALS = {"noop_rebuild": ("no-change rebuild", 0.04), "title_rebuild": ("one-file rebuild (title)", 0.05)}
 STARTUP_RUNS = 5
 
 SUMMARY = re.compile(
@@ -881,6 +884,16 @@ def goals(results: dict) -> list:
             out.append({"goal": f"no-change rebuild <= {GOAL_NOOP_S:.0f} s", "claims": int(s),
                         "ratio": round(n / GOAL_NOOP_S, 3), "limit": 1.0, "pass": n <= GOAL_NOOP_S,
                         "detail": f"{n:.2f} s, {r['noop_rebuild'].get('stderr_lines', '-')} line(s) on stderr"})
+    for s in sizes:
+        r = results[s]
+        if r.get("generate", {}).get("generator") != OTHER_GENERATOR or "cold_build" not in r:
+            continue
+        for key, (what, limit) in OTHER_SHAPE_GOALS.items():
+            if key in r:
+                v = r[key]["wall_s"] / r["cold_build"]["wall_s"]
+                out.append({"goal": f"{what} <= {limit:.0%} of cold build (other shape)", "claims": int(s),
+                            "ratio": round(v, 3), "limit": limit, "pass": v <= limit,
+                            "detail": f"{r[key]['wall_s']:.2f} s vs {r['cold_build']['wall_s']:.1f} s"})
     mem_sizes = [s for s in sizes if int(s) == MEMORY_GOAL_SIZE] or sizes[-1:]
     for s in mem_sizes:
         r = results[s]
