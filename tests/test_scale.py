@@ -117,17 +117,26 @@ def test_warnings_follow_an_edit_as_a_cold_build_finds_them(tmp_path, edit):
     assert len(warnings_table(db)) == expected[edit]
 
 
-def test_a_reworded_claim_is_compared_with_the_quotes_of_every_document_it_appears_in(tmp_path):
-    """The claim's text is defined in one file, the protected quote sits in another that
-    only refers to it: rewording the text there is found by a rebuild of that one file."""
-    quote = "rice prices at the Hyesan market doubled in the last two weeks"
+QUOTE = "rice prices at the Hyesan market doubled in the last two weeks"
+
+
+def quoted_and_definer(echo_text):
+    """A protected quote in one document, which only refers to the claim `echo`; `echo`
+    is defined in another document ("definer") with the text given."""
     documents = {**copy.deepcopy(DOCUMENTS), **FILLER}
     documents["quoted"] = {"id": "quoted", "title": "Quoted", "publisher": "dailynk", "published": "2022",
                            "claims": [{"id": "quoted-claim", "text": "Prices moved.", "source": "dnk-hyesan",
-                                       "quote": quote},
+                                       "quote": QUOTE},
                                       {"ref": "echo", "source": "wire"}]}
     documents["definer"] = {"id": "definer", "title": "Definer", "publisher": "wire", "published": "2022",
-                            "claims": [{"id": "echo", "text": "Something else entirely.", "source": "wire"}]}
+                            "claims": [{"id": "echo", "text": echo_text, "source": "wire"}]}
+    return documents
+
+
+def test_a_reworded_claim_is_compared_with_the_quotes_of_every_document_it_appears_in(tmp_path):
+    """The claim's text is defined in one file, the protected quote sits in another that
+    only refers to it: rewording the text there is found by a rebuild of that one file."""
+    documents = quoted_and_definer("Something else entirely.")
     seeds = write_seeds(tmp_path / "seeds", documents=documents)
     db = tmp_path / "t.db"
     assert build(seeds, db).warnings == []
@@ -144,15 +153,7 @@ def test_a_claims_exposure_follows_its_file_edits_as_a_cold_build_sees_them(tmp_
     then an entry before the claim (the same text at another place: the warning points at
     the new place). Each rebuild parses that one file and keeps the warnings a cold build
     of the same tree has."""
-    quote = "rice prices at the Hyesan market doubled in the last two weeks"
-    documents = {**copy.deepcopy(DOCUMENTS), **FILLER}
-    documents["quoted"] = {"id": "quoted", "title": "Quoted", "publisher": "dailynk", "published": "2022",
-                           "claims": [{"id": "quoted-claim", "text": "Prices moved.", "source": "dnk-hyesan",
-                                       "quote": quote},
-                                      {"ref": "echo", "source": "wire"}]}
-    documents["definer"] = {"id": "definer", "title": "Definer", "publisher": "wire", "published": "2022",
-                            "claims": [{"id": "echo", "source": "wire",
-                                        "text": "Rice prices at the Hyesan market doubled in the last two weeks."}]}
+    documents = quoted_and_definer("Rice prices at the Hyesan market doubled in the last two weeks.")
     seeds = write_seeds(tmp_path / "seeds", documents=documents)
     db = tmp_path / "t.db"
     assert [w.entry for w in build(seeds, db).warnings] == ["claims[0] (id echo)"]
