@@ -533,6 +533,13 @@ def test_pages_work_at_phone_width(corpus, browser, path):
         name = path.strip("/").replace("/", "-")
         page.screenshot(path=str(SHOTS / f"{name}-390.png"), full_page=True)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, "the page scrolls sideways"
+        if path != f"/tracker/claims/{RELAYED}":
+            # a work list: its first row on the phone's first screen (844 px), the
+            # counts by value and the legend after the rows, still there
+            first = page.locator("table.tracker-rows tbody tr").first
+            assert first.bounding_box()["y"] < 844, "the first row is below the fold"
+            for after in (".facet-results", ".tracker-legend", ".page-intro"):
+                assert page.locator(after).bounding_box()["y"] > first.bounding_box()["y"], after
     finally:
         context.close()
 
