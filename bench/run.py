@@ -560,6 +560,7 @@ def pages_for(claim_id: str, typical_id: str, word: str) -> dict:
         "claims_facet_origin_type": "/tracker/claims?_facet=origin_type",
         "claims_search": f"/tracker/claims?_search={q(word)}",
         "queue_search": f"/tracker/review_queue?_search={q(word)}",
+        "circular_reporting": "/tracker/circular_reporting",
     }
 
 
