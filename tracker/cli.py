@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from . import build as build_module
-from .models import SourceType
+from .vocabulary import SourceType
 from .seeds import SeedError
 
 app = typer.Typer(
