@@ -41,3 +41,12 @@ def test_a_changed_file_still_loads_what_it_needs(seeds, db_path):
     assert found["exit"] == 0, found["output"]
     assert "Nothing changed" not in found["output"]
     assert found["loaded"] == ["tracker.models"]
+
+
+def test_the_command_line_starts_without_the_build_or_the_models():
+    # `tracker --help`, status, review, serve...: only build and check need the parsers
+    modules = ("tracker.build", "tracker.cache", "yaml", "tracker.models", "rapidfuzz", "rich.progress")
+    done = subprocess.run([sys.executable, "-c", "import sys, tracker.cli; "
+                           f"print([name for name in {modules!r} if name in sys.modules])"],
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
