@@ -21,7 +21,7 @@ import tempfile
 
 from . import analysis, cache, checks
 from .database import REINDEX_AND_RECOUNT, open_connection, suspended, write_transaction
-from .models import SOURCE_TYPE_MEANINGS
+from .vocabulary import SOURCE_TYPE_MEANINGS
 from .seeds import SeedError
 
 SEED_TABLES = ("document_texts", "links", "appearances", "claims", "documents")

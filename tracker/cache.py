@@ -17,9 +17,10 @@ import json
 import os
 import pathlib
 import sqlite3
+import types
 
 from .database import suspended, write_transaction
-from .models import Review, Source, first_day
+from .vocabulary import SourceType, first_day
 from .seeds import Problem, closest_passage, line_of, load_document, load_list, shorten
 
 CACHE_SCHEMA = """
@@ -94,10 +95,13 @@ CREATE TABLE IF NOT EXISTS unchecked_names (name TEXT PRIMARY KEY);
 -- place of an exposure warning about such a text is looked up again
 CREATE TABLE IF NOT EXISTS unchecked_texts (claim_id TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS checked (key TEXT PRIMARY KEY, value TEXT);
+-- The entries of sources.yml and reviews.yml as last validated without a problem, by the
+-- file's sha256: an unchanged file is not validated again (see load_entries)
+CREATE TABLE IF NOT EXISTS valid_entries (file TEXT PRIMARY KEY, sha256 TEXT NOT NULL, entries TEXT NOT NULL);
 """
 
 # Bump when the rows a file turns into change shape: the whole cache is then rebuilt.
-CACHE_VERSION = 10
+CACHE_VERSION = 11
 FILE_TABLES = ("documents", "claims", "appearances", "links", "document_texts")
 WARNING_TABLES = ("file_warnings", "exposure_warnings", "unchecked_files", "unchecked_names", "unchecked_texts",
                   "checked")
@@ -164,7 +168,7 @@ def open_cache(path) -> sqlite3.Connection:
     # page cache of 128 MB at most, not 2 MB (build.BUILD_PRAGMAS)
     conn.execute("PRAGMA cache_size = -131072")
     if conn.execute("PRAGMA user_version").fetchone()[0] != CACHE_VERSION:
-        for table in ("files",) + FILE_TABLES + ("sources",) + WARNING_TABLES:
+        for table in ("files",) + FILE_TABLES + ("sources", "valid_entries") + WARNING_TABLES:
             conn.execute(f"DROP TABLE IF EXISTS {table}")
         conn.executescript(CACHE_SCHEMA + f"PRAGMA user_version = {CACHE_VERSION};")
     return conn
@@ -274,7 +278,7 @@ def update(seeds_dir, cache_path, texts_dir=None, progress=lambda step, done=Non
                            [], set(), 0)
     source_items, found, invalid = [], [seed_file_problem(seeds_dir, sources_path)], set()
     if found[0] is None:
-        source_items, found, invalid = load_list(sources_path, str(sources_path), Source, "sources")
+        source_items, found, invalid = load_entries(conn, sources_path, "sources")
     problems += found
     already_reported |= invalid
     # A sources.yml that cannot be read at all is one problem, not one "unknown source"
@@ -285,7 +289,7 @@ def update(seeds_dir, cache_path, texts_dir=None, progress=lambda step, done=Non
     if reviews_path.exists():
         found = [seed_file_problem(seeds_dir, reviews_path)]
         if found[0] is None:
-            review_items, found, _ = load_list(reviews_path, str(reviews_path), Review, "reviews")
+            review_items, found, _ = load_entries(conn, reviews_path, "reviews")
         problems += found
 
     with write_transaction(conn):
@@ -350,6 +354,36 @@ def update(seeds_dir, cache_path, texts_dir=None, progress=lambda step, done=Non
         parsed=len(to_parse),
         sources_unreadable=sources_unreadable,
     )
+
+
+class ValidEntry(types.SimpleNamespace):
+    """An entry of sources.yml or reviews.yml validated by an earlier build: the fields
+    of its model (and a source's independence group), without pydantic."""
+
+
+def load_entries(conn, path, kind):
+    """``seeds.load_list`` of sources.yml or reviews.yml (``kind``: 'sources' or
+    'reviews'), remembered while the file is unchanged and sound: validating them needs
+    pydantic and the models, most of the start-up of a rebuild with nothing changed."""
+    sha256 = sha256_of(path)
+    row = conn.execute("SELECT entries FROM valid_entries WHERE file = ? AND sha256 = ?", [kind, sha256]).fetchone()
+    if row is not None:
+        items = [(index, ValidEntry(**fields)) for index, fields in json.loads(row[0])]
+        if kind == "sources":
+            for _, source in items:
+                source.type = SourceType(source.type)
+        return items, [], set()
+    from .models import Review, Source
+
+    items, problems, invalid = load_list(path, str(path), Source if kind == "sources" else Review, kind)
+    entries = [(index, {**entry.model_dump(), **({"independence_group": entry.independence_group}
+                                                  if kind == "sources" else {})}) for index, entry in items]
+    with write_transaction(conn):
+        conn.execute("DELETE FROM valid_entries WHERE file = ?", [kind])
+        if not problems:
+            conn.execute("INSERT INTO valid_entries VALUES (?, ?, ?)",
+                         [kind, sha256, json.dumps(entries, ensure_ascii=False)])
+    return items, problems, invalid
 
 
 UNCHECKED_NAMES_OF_STALE = """

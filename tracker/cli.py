@@ -7,12 +7,11 @@ from typing import Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from . import build as build_module
-from .models import SourceType
-from .seeds import SeedError
+# The build and its parsers (yaml, sqlite, the seed cache) are imported by the commands
+# that build or check: `tracker --help`, status, review and the rest start without them.
+from .vocabulary import SourceType
 
 app = typer.Typer(
     help="Claim-provenance tracker: record where each claim about North Korea came from, "
@@ -44,6 +43,8 @@ class BuildProgress:
     """A rich progress display that the build reports its steps (and counts) to."""
 
     def __init__(self):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
         self.display = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                                 MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True)
         self.task = None
@@ -105,6 +106,9 @@ def build(seeds: pathlib.Path = SEEDS, db: pathlib.Path = DB, texts: Optional[pa
     On any problem, every problem is listed (file, line, entry, field) and the database
     is left exactly as it was. Review events already in the database are always kept.
     """
+    from . import build as build_module
+    from .seeds import SeedError
+
     with BuildProgress() as progress:
         try:
             report = build_module.build(seeds, db, texts, progress=progress)
@@ -132,6 +136,9 @@ def check(seeds: pathlib.Path = SEEDS, texts: Optional[pathlib.Path] = TEXTS,
               None, "--db", help="Reuse the seed cache of this database's builds: only changed files are "
               "parsed (the database itself is not written).")):
     """Check the seeds without writing anything (exit 1 and list every problem if any)."""
+    from . import build as build_module
+    from .seeds import SeedError
+
     with BuildProgress() as progress:
         try:
             if db is None:

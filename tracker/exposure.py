@@ -22,8 +22,6 @@ import dataclasses
 import functools
 import re
 
-from rapidfuzz import fuzz
-
 THRESHOLD = 80
 MIN_WORDS = 6
 
@@ -124,7 +122,16 @@ def similarity(quote: str, written: str) -> int:
     shorter, longer = (quote, written) if len(quote) <= len(written) else (written, quote)
     if not shorter or shorter.count(" ") + 1 < MIN_WORDS:
         return 0
-    return round(fuzz.partial_ratio(shorter, longer, score_cutoff=THRESHOLD - 0.5))
+    return round(_partial_ratio()(shorter, longer, score_cutoff=THRESHOLD - 0.5))
+
+
+@functools.cache
+def _partial_ratio():
+    # rapidfuzz (12 ms of start-up) only once something is compared: a rebuild with
+    # nothing to compare (no change) never loads it
+    from rapidfuzz import fuzz
+
+    return fuzz.partial_ratio
 
 
 @functools.lru_cache(maxsize=4096)

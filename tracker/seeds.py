@@ -13,10 +13,11 @@ import re
 import reprlib
 from typing import Optional
 
-import pydantic
 import yaml
 
-from .models import Document, shorten
+# pydantic and the models are imported where entries are validated: a rebuild with
+# nothing changed validates nothing and never loads them (tracker/vocabulary.py)
+from .vocabulary import shorten
 
 try:
     _BaseLoader = yaml.CSafeLoader
@@ -286,6 +287,8 @@ def load_list(path, shown, model, kind):
         return [], [], set()
     if not isinstance(data, list):
         return [], [Problem(shown, f"should be a list of {kind} (each starting with '- id:')", line=1)], set()
+    import pydantic
+
     items, problems, invalid_ids = [], [], set()
     for index, raw in enumerate(data):
         try:
@@ -300,6 +303,10 @@ def load_list(path, shown, model, kind):
 
 def load_document(path: pathlib.Path, shown: str, raw: bytes | None = None):
     """One documents/*.yml file -> (Document or None, problems, claim ids it tries to define)."""
+    import pydantic
+
+    from .models import Document
+
     data, problem = read_yaml(path, shown, raw)
     if problem:
         return None, [problem], set()

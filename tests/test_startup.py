@@ -1,0 +1,52 @@
+"""A rebuild with nothing changed loads none of the heavy libraries (issue 14): with
+nothing changed, start-up is most of what a rebuild costs."""
+
+import json
+import subprocess
+import sys
+
+# Modules that only changed files, or a comparison, need: the pydantic models of the
+# seed formats (building them is most of their cost) and rapidfuzz. (pydantic itself is
+# loaded anyway: typer coerces the command's parameters with it.)
+NOT_LOADED_WHEN_NOTHING_CHANGED = ("rapidfuzz", "tracker.models")
+
+REBUILD = """
+import json, sys
+from typer.testing import CliRunner
+from tracker.cli import app
+result = CliRunner().invoke(app, ["build", sys.argv[1], "--db", sys.argv[2]])
+print(json.dumps({"output": result.output, "exit": result.exit_code,
+                  "loaded": sorted(name for name in sys.argv[3:] if name in sys.modules)}))
+"""
+
+
+def rebuild_in_fresh_process(seeds, db_path, modules):
+    done = subprocess.run([sys.executable, "-c", REBUILD, str(seeds), str(db_path), *modules],
+                          capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+def test_a_rebuild_with_nothing_changed_loads_no_heavy_module(seeds, db_path):
+    found = rebuild_in_fresh_process(seeds, db_path, NOT_LOADED_WHEN_NOTHING_CHANGED)
+    assert found["exit"] == 0, found["output"]
+    assert "Nothing changed since the last build" in found["output"]
+    assert found["loaded"] == []
+
+
+def test_a_changed_file_still_loads_what_it_needs(seeds, db_path):
+    # the check above must be able to fail: a real change does load the parser's models
+    document = next((seeds / "documents").glob("*.yml"))
+    document.write_text(document.read_text().replace("title:", "title: Edited", 1))
+    found = rebuild_in_fresh_process(seeds, db_path, ("tracker.models",))
+    assert found["exit"] == 0, found["output"]
+    assert "Nothing changed" not in found["output"]
+    assert found["loaded"] == ["tracker.models"]
+
+
+def test_the_command_line_starts_without_the_build_or_the_models():
+    # `tracker --help`, status, review, serve...: only build and check need the parsers
+    modules = ("tracker.build", "tracker.cache", "yaml", "tracker.models", "rapidfuzz", "rich.progress")
+    done = subprocess.run([sys.executable, "-c", "import sys, tracker.cli; "
+                           f"print([name for name in {modules!r} if name in sys.modules])"],
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
