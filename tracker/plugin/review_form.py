@@ -13,7 +13,7 @@ queries (flag_claim, ...) stay for API clients.
 from datasette.utils import tilde_encode
 from datasette.utils.asgi import Response
 
-from ..models import PAIR_ACTIONS, RELATIONS
+from ..vocabulary import PAIR_ACTIONS, RELATIONS
 
 # The review form's buttons (PAIR_ACTIONS come from the claim page's suggestions and links).
 ACTIONS = {"flag": "Flag", "accept": "Accept", "reject": "Reject", "note": "Note"}
