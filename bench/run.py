@@ -866,22 +866,24 @@ def goals(results: dict) -> list:
             out.append({"goal": f"cold build <= {GOAL_COLD_VS_FLOOR}x floor", "claims": int(s), "ratio": round(v, 2),
                         "limit": GOAL_COLD_VS_FLOOR, "pass": v <= GOAL_COLD_VS_FLOOR,
                         "detail": f"{r['cold_build']['wall_s']:.1f} s vs {r['floor']['wall_s']:.1f} s"})
+    def vs_cold(s, key, goal, limit):
+        r = results[s]
+        v = r[key]["wall_s"] / r["cold_build"]["wall_s"]
+        return {"goal": goal, "claims": int(s), "ratio": round(v, 3), "limit": limit, "pass": v <= limit,
+                "detail": f"{r[key]['wall_s']:.2f} s vs {r['cold_build']['wall_s']:.1f} s"}
+
     for s in sizes:
         r = results[s]
         for key, what in (("rebuild", "one-file rebuild (+1 appearance)"), ("title_rebuild", "one-file rebuild (title)")):
             if key in r and "cold_build" in r and int(s) in EDIT_GOAL_SIZES:
-                v = r[key]["wall_s"] / r["cold_build"]["wall_s"]
-                out.append({"goal": f"{what} <= {GOAL_REBUILD_VS_COLD:.0%} of cold build", "claims": int(s),
-                            "ratio": round(v, 3), "limit": GOAL_REBUILD_VS_COLD, "pass": v <= GOAL_REBUILD_VS_COLD,
-                            "detail": f"{r[key]['wall_s']:.2f} s vs {r['cold_build']['wall_s']:.1f} s"})
+                out.append(vs_cold(s, key, f"{what} <= {GOAL_REBUILD_VS_COLD:.0%} of cold build",
+                                   GOAL_REBUILD_VS_COLD))
     for s in sizes:
         r = results[s]
         if "noop_rebuild" in r and "cold_build" in r and int(s) in NOOP_GOAL_SIZES:
             n = r["noop_rebuild"]["wall_s"]
-            v = n / r["cold_build"]["wall_s"]
-            out.append({"goal": f"no-change rebuild <= {GOAL_NOOP_VS_COLD:.0%} of cold build", "claims": int(s),
-                        "ratio": round(v, 3), "limit": GOAL_NOOP_VS_COLD, "pass": v <= GOAL_NOOP_VS_COLD,
-                        "detail": f"{n:.2f} s vs {r['cold_build']['wall_s']:.1f} s"})
+            out.append(vs_cold(s, "noop_rebuild", f"no-change rebuild <= {GOAL_NOOP_VS_COLD:.0%} of cold build",
+                               GOAL_NOOP_VS_COLD))
             out.append({"goal": f"no-change rebuild <= {GOAL_NOOP_S:.0f} s", "claims": int(s),
                         "ratio": round(n / GOAL_NOOP_S, 3), "limit": 1.0, "pass": n <= GOAL_NOOP_S,
                         "detail": f"{n:.2f} s, {r['noop_rebuild'].get('stderr_lines', '-')} line(s) on stderr"})
@@ -891,10 +893,7 @@ def goals(results: dict) -> list:
             continue
         for key, (what, limit) in OTHER_SHAPE_GOALS.items():
             if key in r:
-                v = r[key]["wall_s"] / r["cold_build"]["wall_s"]
-                out.append({"goal": f"{what} <= {limit:.0%} of cold build (other shape)", "claims": int(s),
-                            "ratio": round(v, 3), "limit": limit, "pass": v <= limit,
-                            "detail": f"{r[key]['wall_s']:.2f} s vs {r['cold_build']['wall_s']:.1f} s"})
+                out.append(vs_cold(s, key, f"{what} <= {limit:.0%} of cold build (other shape)", limit))
     mem_sizes = [s for s in sizes if int(s) == MEMORY_GOAL_SIZE] or sizes[-1:]
     for s in mem_sizes:
         r = results[s]
