@@ -128,8 +128,10 @@ def spread(values):
             "min": round(float(np.min(values)), 4), "max": round(float(np.max(values)), 4)}
 
 
-def cross_validate(rows, raw, folds, c=C, seed=None):
-    """Grouped CV; ``seed`` None is GroupKFold's own split, else shuffled groups."""
+def cross_validate(rows, raw, folds, c=C, seed=None, extra=None):
+    """Grouped CV; ``seed`` None is GroupKFold's own split, else shuffled groups.
+    ``extra(train_groups)``: more training examples for a fold, (raw, labels, groups),
+    from its training claims only (bench/stance/variants.py)."""
     labels = np.array([r[2] for r in rows])
     groups = np.array([r[3] for r in rows])
     predicted = np.empty(len(rows), dtype=object)
@@ -137,7 +139,12 @@ def cross_validate(rows, raw, folds, c=C, seed=None):
     splitter = (GroupKFold(n_splits=folds) if seed is None
                 else GroupKFold(n_splits=folds, shuffle=True, random_state=seed))
     for train, test in splitter.split(raw, labels, groups):
-        idf, vectorizer, model = fit([raw[i] for i in train], labels[train], groups[train], c)
+        fit_raw, fit_labels, fit_groups = [raw[i] for i in train], labels[train], groups[train]
+        if extra is not None:
+            more_raw, more_labels, more_groups = extra(groups[train])
+            fit_raw, fit_labels = fit_raw + more_raw, np.concatenate([fit_labels, more_labels])
+            fit_groups = np.concatenate([fit_groups, more_groups])
+        idf, vectorizer, model = fit(fit_raw, fit_labels, fit_groups, c)
         predicted[test] = predict(idf, vectorizer, model, [raw[i] for i in test])
         per_fold.append(round(float(accuracy_score(labels[test], predicted[test])), 4))
     result = scores(labels, predicted)

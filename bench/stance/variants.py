@@ -148,21 +148,12 @@ def measure(rows, raw, augment=None):
 
 def claims_as_for(rows, raw, seed):
     """Each training claim, restated by itself, added as one more `for` example."""
-    from sklearn.model_selection import GroupKFold
-
-    labels = np.array([r[2] for r in rows])
-    groups = np.array([r[3] for r in rows])
     restated = {r[3]: stance.raw_features(r[0], r[0]) for r in rows}
-    predicted = np.empty(len(rows), dtype=object)
-    splitter = GroupKFold(10) if seed is None else GroupKFold(10, shuffle=True, random_state=seed)
-    for tr, te in splitter.split(raw, labels, groups):
-        claims = sorted(set(groups[tr]))
-        fit_raw = [raw[i] for i in tr] + [restated[g] for g in claims]
-        fit_labels = np.concatenate([labels[tr], ["for"] * len(claims)])
-        fit_groups = np.concatenate([groups[tr], claims])
-        idf, vectorizer, model = train.fit(fit_raw, fit_labels, fit_groups)
-        predicted[te] = train.predict(idf, vectorizer, model, [raw[i] for i in te])
-    return train.scores(labels, predicted)
+
+    def extra(train_groups):
+        claims = sorted(set(train_groups))
+        return [restated[g] for g in claims], ["for"] * len(claims), claims
+    return train.cross_validate(rows, raw, 10, train.C, seed, extra=extra)
 
 
 def main():
