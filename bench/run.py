@@ -230,6 +230,12 @@ class Code:
                 digest.update(str(f.relative_to(self.dir)).encode() + b"\0" + f.read_bytes())
             self.info["sha256"] = digest.hexdigest()[:16]
             self.info["dir"] = str(self.dir)
+            # as an installed package (and scripts/setup.sh) is: byte-compiled, so that no
+            # timed command compiles the tracker's modules again (PYTHONDONTWRITEBYTECODE
+            # is set for every command, which only stops Python writing .pyc files)
+            import compileall
+
+            compileall.compile_dir(str(self.dir / "tracker"), quiet=1)
             where = subprocess.run([sys.executable, "-c", "import tracker.cli, tracker.plugin; print(tracker.__file__)"],
                                    cwd=self.dir, env=self.env(), capture_output=True, text=True, timeout=120)
             if where.returncode != 0 or not where.stdout.strip().startswith(str(self.dir)):

@@ -89,6 +89,18 @@ def edit_title(d):
     d["kcna-congress"]["title"] = "Party congress opens (edited)"
 
 
+def change_published(d):
+    # no fingerprint moves, but the first day its claims were seen does
+    d["kcna-congress"]["published"] = "2012-01-02"
+
+
+def repeat_appearance(d):
+    # the same document, source and stance once more: the fingerprint's lines repeat,
+    # the count of appearances grows
+    d["kcna-congress"]["claims"].append({"ref": "villa-rumour", "source": "nis", "quote": "a villa"})
+    d["kcna-congress"]["claims"].append({"ref": "villa-rumour", "source": "nis", "quote": "a villa"})
+
+
 def change_origin(d):
     # a kept claim row whose origin (and origin type) changes
     d["dailynk-report"]["claims"][1]["source"] = "nis"
@@ -100,7 +112,8 @@ def deny_elsewhere(d):
 
 
 EDITS = [edit_text, add_appearance, remove_link, add_contradiction, new_document, remove_document,
-         rename_document_id, move_definition, edit_title, change_origin, deny_elsewhere]
+         rename_document_id, move_definition, edit_title, change_published, repeat_appearance, change_origin,
+         deny_elsewhere]
 
 
 @pytest.mark.parametrize("edit", EDITS, ids=[e.__name__ for e in EDITS])
@@ -146,7 +159,10 @@ def test_unchanged_files_are_not_parsed_again(tmp_path):
     path.write_text(path.read_text().replace("Party congress opens", "Party congress opens again"))
     report = build(seeds, db_path)
     assert (report.files_parsed, report.documents_rewritten) == (1, 1)
-    assert report.claims_refreshed == 1  # kim-plan-failed only: no links touch it
+    assert report.claims_refreshed == 0  # no status, rating or first day seen depends on a title
+    path.write_text(path.read_text().replace("published: 2021-01", "published: 2011-01-01"))
+    report = build(seeds, db_path)
+    assert report.claims_refreshed == 1  # kim-plan-failed: first seen moves; no links touch it
     assert cache_path_for(db_path).exists()
 
 
