@@ -156,12 +156,25 @@ def existing_db(tmp_path):
     return path
 
 
+@pytest.mark.parametrize("first_build", [False, True], ids=["rebuild", "first-build"])
 @pytest.mark.parametrize("case", CASES, ids=list(CASES))
-def test_bad_input_is_reported_and_changes_nothing(case, tmp_path, existing_db):
+def test_bad_input_is_reported_and_changes_nothing(case, first_build, tmp_path, existing_db):
     mutate, filename, fragments = CASES[case]
     sources, documents, reviews = copy.deepcopy(SOURCES), copy.deepcopy(DOCUMENTS), []
     mutate(sources, documents, reviews)
     seeds = write_seeds(tmp_path / "bad", sources, documents, reviews or None)
+    if first_build:
+        # a first build runs the SQL checks beside its write (checks.PendingProblems):
+        # the new database must never appear, half-written or whole
+        target = tmp_path / "new" / "first.db"
+        result = runner.invoke(app, ["build", str(seeds), "--db", str(target)])
+        assert result.exit_code == 1, result.output
+        assert not target.exists() and not list(target.parent.glob(".first.db.building-*"))
+        message = " ".join(" ".join(line for line in result.output.splitlines() if filename in line).split())
+        for fragment in fragments:
+            assert fragment in message, f"{fragment!r} missing from: {message}"
+        assert "Traceback" not in result.output
+        return
     before = bytes_of(existing_db)
 
     result = runner.invoke(app, ["build", str(seeds), "--db", str(existing_db)])
