@@ -7,7 +7,6 @@ streams their rows in; the checks that need the whole tree then run as SQL over 
 cache (``checks.py``). Nothing here touches the database analysts read.
 """
 
-import concurrent.futures
 import contextlib
 import dataclasses
 import fcntl
@@ -460,6 +459,8 @@ def parse_all(work):
     if workers < 2 or len(work) < 200:
         yield from map(parse_file, work)
         return
+    import concurrent.futures  # (with logging and pickle: not for a rebuild that parses little)
+
     with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
         yield from pool.map(parse_file, work, chunksize=64)
 

@@ -7,7 +7,6 @@ from typing import Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 # The build and its parsers (yaml, sqlite, the seed cache) are imported by the commands
 # that build or check: `tracker --help`, status, review and the rest start without them.
@@ -40,28 +39,43 @@ def fail(problems, what="seed tree"):
 
 
 class BuildProgress:
-    """A rich progress display that the build reports its steps (and counts) to."""
+    """A rich progress display that the build reports its steps (and counts) to.
+
+    It appears only once a build has run for a moment (``DELAY``): a rebuild that finds
+    little or nothing changed is over before then, and never loads rich's progress
+    display nor starts its refresh thread."""
+
+    DELAY = 0.3  # seconds
 
     def __init__(self):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+        import time
 
-        self.display = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                                MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True)
-        self.task = None
+        self.clock = time.monotonic
+        self.started = self.clock()
+        self.display = self.task = None
 
     def __enter__(self):
-        self.display.start()
-        self.task = self.display.add_task("starting", total=None)
         return self
 
     def __exit__(self, *exc):
-        self.display.stop()
+        self.stop()
 
     def __call__(self, step, done=None, total=None):
+        if self.display is None:
+            if self.clock() - self.started < self.DELAY:
+                return
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
+                                       TimeElapsedColumn)
+
+            self.display = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                                    MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True)
+            self.display.start()
+            self.task = self.display.add_task(step, total=None)
         self.display.update(self.task, description=step, completed=done or 0, total=total)
 
     def stop(self):
-        self.display.stop()
+        if self.display is not None:
+            self.display.stop()
 
 
 def open_db(path):
@@ -161,6 +175,8 @@ def check(seeds: pathlib.Path = SEEDS, texts: Optional[pathlib.Path] = TEXTS,
 @app.command()
 def status(db: pathlib.Path = DB):
     """Counts of claims by status, and of appearances by source type."""
+    from rich.table import Table
+
     database = open_db(db)
     by_status = Table("status", "claims", title="Claims by status")
     for row in database.query("SELECT status, count(*) AS n FROM claims GROUP BY status ORDER BY n DESC"):
@@ -214,6 +230,8 @@ def review(
     limit: int = typer.Option(50, min=1, help="At most this many rows."),
 ):
     """The review queue in the order of work: flagged, contested, circular, uncorroborated; newest first within each."""
+    from rich.table import Table
+
     from . import review as review_module
 
     rows = review_module.queue(open_db(db), status and status.value, source_type and source_type.value, limit)

@@ -13,54 +13,64 @@ import re
 import reprlib
 from typing import Optional
 
-import yaml
-
-# pydantic and the models are imported where entries are validated: a rebuild with
-# nothing changed validates nothing and never loads them (tracker/vocabulary.py)
+# pydantic and the models are imported where entries are validated, and PyYAML (about
+# 10 ms) where a file is read or a line looked up: a rebuild with nothing changed reads
+# no YAML and validates nothing (tracker/vocabulary.py)
 from .vocabulary import shorten
-
-try:
-    _BaseLoader = yaml.CSafeLoader
-except AttributeError:  # PyYAML built without libyaml
-    _BaseLoader = yaml.SafeLoader
 
 
 _STR, _SEQ, _MAP = "tag:yaml.org,2002:str", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
 
 
-class SeedLoader(_BaseLoader):
-    """Safe loading, but dates stay strings: the format keeps their precision as written.
-
-    Parsing YAML is most of a cold build, and libyaml's composer calls back into Python
-    for every node: the resolver below does what PyYAML's does for a safe loader (no
-    path resolvers; the implicit resolvers by first character, looked up once), in
-    fewer steps."""
-
-    def descend_resolver(self, current_node, current_index):
-        pass  # path resolvers only: a safe loader has none
-
-    def ascend_resolver(self):
-        pass
-
-    def resolve(self, kind, value, implicit):
-        if kind is yaml.ScalarNode:
-            if implicit[0]:
-                for tag, regexp in _IMPLICIT.get(value[:1], _WILDCARD):
-                    if regexp.match(value):
-                        return tag
-            return _STR
-        return _SEQ if kind is yaml.SequenceNode else _MAP
+def __getattr__(name):
+    if name == "SeedLoader":  # (made on first use, with PyYAML)
+        return seed_loader()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-SeedLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
-}
-# What BaseResolver.resolve tries for a plain scalar, by its first character ('' for an
-# empty one): that character's resolvers, then the wildcard ones.
-_WILDCARD = tuple(SeedLoader.yaml_implicit_resolvers.get(None, ()))
-_IMPLICIT = {first: tuple(resolvers) + _WILDCARD
-             for first, resolvers in SeedLoader.yaml_implicit_resolvers.items() if first is not None}
+@functools.cache
+def seed_loader():
+    """The YAML loader of seed files (``SeedLoader``), made once PyYAML is needed."""
+    import yaml
+
+    try:
+        base = yaml.CSafeLoader
+    except AttributeError:  # PyYAML built without libyaml
+        base = yaml.SafeLoader
+    resolvers = {first: [(tag, regexp) for tag, regexp in found if tag != "tag:yaml.org,2002:timestamp"]
+                 for first, found in base.yaml_implicit_resolvers.items()}
+    # What BaseResolver.resolve tries for a plain scalar, by its first character ('' for
+    # an empty one): that character's resolvers, then the wildcard ones.
+    wildcard = tuple(resolvers.get(None, ()))
+    implicit = {first: tuple(found) + wildcard for first, found in resolvers.items() if first is not None}
+    scalar, sequence = yaml.ScalarNode, yaml.SequenceNode
+
+    class SeedLoader(base):
+        """Safe loading, but dates stay strings: the format keeps their precision as written.
+
+        Parsing YAML is most of a cold build, and libyaml's composer calls back into
+        Python for every node: the resolver below does what PyYAML's does for a safe
+        loader (no path resolvers; the implicit resolvers by first character, looked up
+        once), in fewer steps."""
+
+        yaml_implicit_resolvers = resolvers
+
+        def descend_resolver(self, current_node, current_index):
+            pass  # path resolvers only: a safe loader has none
+
+        def ascend_resolver(self):
+            pass
+
+        def resolve(self, kind, value, implicit_flags):
+            if kind is scalar:
+                if implicit_flags[0]:
+                    for tag, regexp in implicit.get(value[:1], wildcard):
+                        if regexp.match(value):
+                            return tag
+                return _STR
+            return _SEQ if kind is sequence else _MAP
+
+    return SeedLoader
 
 
 def _construct(loader, node):
@@ -91,7 +101,7 @@ def load_yaml(raw: bytes):
     """``yaml.load(raw, Loader=SeedLoader)``, for a file without anchors (one with them
     takes PyYAML's own path: its aliases share objects, and their expansion is checked
     first)."""
-    loader = SeedLoader(raw)
+    loader = seed_loader()(raw)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -134,6 +144,8 @@ ALIAS_EXPANSION_LIMIT = 100_000
 def expanded_size(node, sizes=None) -> int:
     """How many nodes ``node`` stands for once every alias is expanded (each distinct node
     is sized once, so this is linear in the composed file, not in its expansion)."""
+    import yaml
+
     sizes = {} if sizes is None else sizes
     stack = [(node, False)]
     while stack:
@@ -157,7 +169,9 @@ def alias_problem(raw: bytes, shown: str) -> Optional[Problem]:
     """A Problem when the YAML's aliases would expand it far beyond its own size."""
     if not _ANCHOR.search(raw):
         return None
-    root = yaml.compose(raw, Loader=SeedLoader)
+    import yaml
+
+    root = yaml.compose(raw, Loader=seed_loader())
     if root is None:
         return None
     sizes = {}
@@ -170,6 +184,8 @@ def alias_problem(raw: bytes, shown: str) -> Optional[Problem]:
 
 def read_yaml(path: pathlib.Path, shown: str, raw: bytes | None = None):
     """Parse one YAML file (or its bytes, already read); a syntax error becomes a Problem with its line."""
+    import yaml
+
     raw = path.read_bytes() if raw is None else raw
     try:
         if not _ANCHOR.search(raw):
@@ -177,7 +193,7 @@ def read_yaml(path: pathlib.Path, shown: str, raw: bytes | None = None):
         problem = alias_problem(raw, shown)
         if problem:
             return None, problem
-        return yaml.load(raw, Loader=SeedLoader), None
+        return yaml.load(raw, Loader=seed_loader()), None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         return None, Problem(
@@ -192,8 +208,10 @@ def read_yaml(path: pathlib.Path, shown: str, raw: bytes | None = None):
 @functools.lru_cache(maxsize=4)
 def _composed(path: str, size: int, mtime_ns: int):
     """The file's node tree, composed once however many problems it has."""
+    import yaml
+
     try:
-        return yaml.compose(pathlib.Path(path).read_text(encoding="utf-8"), Loader=SeedLoader)
+        return yaml.compose(pathlib.Path(path).read_text(encoding="utf-8"), Loader=seed_loader())
     except (yaml.YAMLError, OSError, UnicodeDecodeError):
         return None
 
@@ -203,6 +221,8 @@ def line_of(path: pathlib.Path, loc) -> Optional[int]:
 
     Only called when a problem is reported, so the happy path never pays for marks.
     """
+    import yaml
+
     try:
         stat = os.stat(path)
     except OSError:
