@@ -432,3 +432,20 @@ def test_a_broken_sources_file_is_one_problem(tmp_path):
     (seeds / "sources.yml").write_text("- id: kcna\n  name: [unclosed\n")
     code, message = check(seeds)
     assert code == 1 and "1 problem(s)" in message and "unknown source" not in message
+
+
+def test_a_file_that_no_longer_reads_is_one_problem_on_a_rebuild(tmp_path):
+    # the refs and links to the claims it defined are not reported again, one by one
+    seeds = write_seeds(tmp_path / "seeds")
+    db_path = tmp_path / "t.db"
+    assert runner.invoke(app, ["build", str(seeds), "--db", str(db_path)]).exit_code == 0
+    before = bytes_of(db_path)
+    path = seeds / "documents" / "dailynk-report.yml"  # defines claims that other files refer to
+    path.write_text(path.read_text().replace("claims:", "claims: [unclosed", 1))
+
+    result = runner.invoke(app, ["build", str(seeds), "--db", str(db_path)])
+
+    assert result.exit_code == 1
+    assert "1 problem(s)" in result.output and "dailynk-report.yml" in result.output
+    assert "unknown claim" not in result.output
+    assert bytes_of(db_path) == before

@@ -264,6 +264,9 @@ def document_files(seeds_dir: pathlib.Path):
     return files, problems
 
 
+DEFINED_IN = "SELECT seed_file, id FROM claims WHERE seed_file IN (SELECT value FROM json_each(?))"
+
+
 def update(seeds_dir, cache_path, texts_dir=None, progress=lambda step, done=None, total=None: None) -> CacheUpdate:
     """Bring the cache up to date with ``seeds_dir``; report what is wrong file by file."""
     seeds_dir = pathlib.Path(seeds_dir)
@@ -328,6 +331,12 @@ def update(seeds_dir, cache_path, texts_dir=None, progress=lambda step, done=Non
     # Many files to parse (a first build): drop the cache's indexes and make them once,
     # and let the next whole-tree check look at everything.
     bulk = FILE_TABLES if len(to_parse) > BULK_FILES else ()
+    # The claims each file to parse defined when it was last sound: a file that no longer
+    # reads (a YAML syntax error) is one problem, not one more "unknown claim" for every
+    # ref to them elsewhere.
+    defined_before = {}
+    for seed_file, claim_id in conn.execute(DEFINED_IN, [json.dumps([item[1] for item in to_parse])]):
+        defined_before.setdefault(seed_file, set()).add(claim_id)
     with write_transaction(conn):
         forget(conn, list(cached) + [item[1] for item in to_parse], track=not bulk)
     with write_transaction(conn), suspended(conn, "index", bulk):
@@ -335,6 +344,8 @@ def update(seeds_dir, cache_path, texts_dir=None, progress=lambda step, done=Non
         for index, parsed in enumerate(parse_all(to_parse), 1):
             problems += parsed["problems"]
             already_reported |= parsed["defined"]
+            if parsed["problems"]:
+                already_reported |= defined_before.get(parsed["seed_file"], set())
             if not parsed["problems"]:
                 batch.append(parsed)
                 files[parsed["seed_file"]] = parsed["key"]
