@@ -2,6 +2,7 @@
 warns, publish refuses and writes nothing."""
 
 import copy
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -102,3 +103,24 @@ def test_the_seed_corpus_builds_without_exposures_and_publishes(tmp_path):
     code, message = run("build", ROOT / "seeds", "--db", db, "--texts", SHARED_SEEDS)
     assert code == 0 and "near-verbatim" not in message
     assert run("publish", "--db", db, "--out", tmp_path / "public.db")[0] == 0
+
+
+def test_a_shown_warning_keeps_its_right_line_through_rebuilds_and_edits(tmp_path):
+    # the lines of the warnings shown are kept in the seed cache while their file is the same
+    seeds = write_seeds(tmp_path / "seeds", documents=world("claim text"))
+    db = tmp_path / "tracker.db"
+    path = seeds / "documents" / "dailynk-report.yml"
+
+    def shown_and_real_line():
+        code, message = run("build", seeds, "--db", db)
+        assert code == 0
+        shown = re.search(r"dailynk-report\.yml:(\d+): claims\[2\]", message)
+        real = next(i for i, line in enumerate(path.read_text().splitlines(), 1) if "tripled" in line)
+        return int(shown.group(1)), real
+
+    first = shown_and_real_line()
+    assert first[0] == first[1]
+    assert shown_and_real_line() == first  # nothing changed: the kept line
+    path.write_text("# two lines\n# above it\n" + path.read_text())
+    moved = shown_and_real_line()
+    assert moved[0] == moved[1] == first[1] + 2

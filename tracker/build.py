@@ -455,10 +455,11 @@ def _check(seeds_dir, texts_dir, cache_path, progress, defer_exposures, defer_qu
     return update
 
 
-def build(seeds_dir, db_path, texts_dir=None, progress=lambda *args: None) -> BuildReport:
+def build(seeds_dir, db_path, texts_dir=None, progress=lambda *args: None, warning_lines=0) -> BuildReport:
     """Check ``seeds_dir``; if it is sound, bring the database up to date with it.
 
-    Raises SeedError (and writes nothing to the database) on bad input.
+    Raises SeedError (and writes nothing to the database) on bad input. The first
+    ``warning_lines`` warnings of the report come with their lines (those shown).
     """
     cache_path = cache_path_for(db_path)
     pathlib.Path(db_path).parent.mkdir(parents=True, exist_ok=True)
@@ -469,13 +470,14 @@ def build(seeds_dir, db_path, texts_dir=None, progress=lambda *args: None) -> Bu
         reviews_path = pathlib.Path(seeds_dir) / cache.REVIEWS_FILE
         reviews_key = cache.sha256_of(reviews_path) if reviews_path.is_file() else ""
         report = write(update, db_path, cache_path, sources_key, progress, reviews_key)
-        if update.pending_exposures is not None:
-            # the database has them: keep them in the cache, and the tree is checked
-            conn = cache.open_cache(cache_path)
-            try:
+        conn = cache.open_cache(cache_path)
+        try:
+            if update.pending_exposures is not None:
+                # the database has them: keep them in the cache, and the tree is checked
                 update.pending_exposures.finish(conn)
-            finally:
-                conn.close()
+            report.warnings = checks.with_lines(conn, report.warnings, seeds_dir, warning_lines)
+        finally:
+            conn.close()
         return report
 
 

@@ -97,13 +97,19 @@ CREATE TABLE IF NOT EXISTS checked (key TEXT PRIMARY KEY, value TEXT);
 -- The entries of sources.yml and reviews.yml as last validated without a problem, by the
 -- file's sha256: an unchanged file is not validated again (see load_entries)
 CREATE TABLE IF NOT EXISTS valid_entries (file TEXT PRIMARY KEY, sha256 TEXT NOT NULL, entries TEXT NOT NULL);
+-- The lines of the warnings a build shows, found by composing their file's YAML once
+-- and kept while the file's content key is the same (checks.with_lines)
+CREATE TABLE IF NOT EXISTS warning_lines (
+    seed_file TEXT NOT NULL, loc TEXT NOT NULL, content_key TEXT NOT NULL, line INTEGER,
+    PRIMARY KEY (seed_file, loc)
+);
 """
 
 # Bump when the rows a file turns into change shape: the whole cache is then rebuilt.
-CACHE_VERSION = 11
+CACHE_VERSION = 12
 FILE_TABLES = ("documents", "claims", "appearances", "links", "document_texts")
-WARNING_TABLES = ("file_warnings", "exposure_warnings", "unchecked_files", "unchecked_names", "unchecked_texts",
-                  "checked")
+WARNING_TABLES = ("file_warnings", "exposure_warnings", "warning_lines", "unchecked_files", "unchecked_names",
+                  "unchecked_texts", "checked")
 BATCH_FILES = 500
 BULK_FILES = 2000
 SOURCES_FILE = "sources.yml"

@@ -125,7 +125,7 @@ def build(seeds: pathlib.Path = SEEDS, db: pathlib.Path = DB, texts: Optional[pa
 
     with BuildProgress() as progress:
         try:
-            report = build_module.build(seeds, db, texts, progress=progress)
+            report = build_module.build(seeds, db, texts, progress=progress, warning_lines=WARNINGS_SHOWN)
         except SeedError as e:
             progress.stop()
             fail(e.problems)
