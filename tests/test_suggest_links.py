@@ -48,7 +48,7 @@ def test_claim_option_and_limit(db_path):
 
 @pytest.mark.parametrize("args, message", [
     (["--claim", "no-such-claim"], "no claim with id no-such-claim"),
-    (["--limit", "0"], "greater than or equal to 1"),
+    (["--limit", "0"], "0 is not in the range 1<=x<=100"),
 ])
 def test_cli_errors(db_path, args, message):
     result = runner.invoke(app, ["suggest-links", "--db", str(db_path), *args])
