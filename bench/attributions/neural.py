@@ -1,7 +1,8 @@
 """Train the neural member of stage one (a BiLSTM tagger) on the train split; export it to numpy.
 
-    nice -n 19 /tmp/attrib/venv/bin/python bench/attributions/neural.py ../shared/corpora/polnear \
-        --out tracker/capture/models/attribution-neural.npz --epochs 10
+    OMP_NUM_THREADS=1 nice -n 19 /tmp/attrib/venv/bin/python bench/attributions/neural.py \
+        ../shared/corpora/polnear --out tracker/capture/models/attribution-neural.npz \
+        --epochs 8 --hidden 96 --info bench/attributions/neural.json
 
 Needs torch (not a dependency of the package: run it from a scratch venv with torch and
 numpy); the package runs the exported weights in numpy (tracker/capture/neural.py).
@@ -170,7 +171,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("corpus", type=pathlib.Path)
     parser.add_argument("--out", type=pathlib.Path, required=True, help="the .npz to write")
-    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--hidden", type=int, default=96)
     parser.add_argument("--layers", type=int, default=1)
     parser.add_argument("--dropout", type=float, default=0.3)
@@ -178,7 +179,8 @@ def main():
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads (more than one crawls when the machine is shared)")
     parser.add_argument("--second-annotators", action="store_true",
                         help="also train on the other annotators' spans of doubly annotated train articles")
     parser.add_argument("--limit", type=int, help="the first N train articles only (a quick check)")
@@ -221,7 +223,7 @@ def main():
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), 5.0)
             opt.step()
-            total += float(loss) * len(group)
+            total += float(loss.detach()) * len(group)
         sched.step()
         marg = dev_marginals(model, enc_dev)
         cue, con = token_f1(marg, enc_dev, ("B-CUE", "I-CUE")), token_f1(marg, enc_dev, ("B-CON", "I-CON"))

@@ -154,20 +154,21 @@ class NeuralTagger:
                     g += self.tables[k][ids[:, k]]  # [N, 2, 4H]
             else:
                 g = np.einsum("ni,diz->ndz", x, inp) + bias
-            gates = np.zeros((B, T, 2, 4 * H), dtype=np.float32)
-            gates[para, pos, 0] = g[:, 0]
-            gates[para, back, 1] = g[:, 1]
-            h = np.zeros((B, 2, H), dtype=np.float32)
-            c = np.zeros((B, 2, H), dtype=np.float32)
-            out = np.empty((B, T, 2, H), dtype=np.float32)
+            # Step-major, direction, paragraph: every slice a step reads is contiguous.
+            gates = np.zeros((T, 2, B, 4 * H), dtype=np.float32)
+            gates[pos, 0, para] = g[:, 0]
+            gates[back, 1, para] = g[:, 1]
+            h = np.zeros((2, B, H), dtype=np.float32)
+            c = np.zeros((2, B, H), dtype=np.float32)
+            out = np.empty((T, 2, B, H), dtype=np.float32)
             for s in range(T):
                 n = active[s]
-                z = gates[:n, s] + np.matmul(h[:n].transpose(1, 0, 2), rec).transpose(1, 0, 2)
+                z = gates[s, :, :n] + np.matmul(h[:, :n], rec)
                 sig = _sigmoid(z[:, :, :3 * H])
-                c[:n] = sig[:, :, H:2 * H] * c[:n] + sig[:, :, :H] * np.tanh(z[:, :, 3 * H:])
-                h[:n] = sig[:, :, 2 * H:] * np.tanh(c[:n])
-                out[:n, s] = h[:n]
-            x = np.concatenate([out[para, pos, 0], out[para, back, 1]], axis=1)  # [N, 2H]
+                cn = sig[:, :, H:2 * H] * c[:, :n] + sig[:, :, :H] * np.tanh(z[:, :, 3 * H:])
+                c[:, :n] = cn
+                h[:, :n] = out[s, :, :n] = sig[:, :, 2 * H:] * np.tanh(cn)
+            x = np.concatenate([out[pos, 0, para], out[back, 1, para]], axis=1)  # [N, 2H]
         logits = x @ self.out_w + self.out_b
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
