@@ -1,4 +1,4 @@
-"""Attributions in a text: cue, source and content spans, from the shipped CRF models.
+"""Attributions in a text: cue, source and content spans, from the shipped models.
 
 Two stages, each a linear-chain CRF (python-crfsuite) over the tokens of a paragraph:
 the cue tagger marks cues ("said", "according to", "told"); the role tagger then marks
