@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from tracker.capture.attribution import CUE_MODEL, MEMBERS, ROLE_MODEL, Labeller, model_dir
 from tracker.capture.features import FEATURE_SETS, base_features, tokenize
+from tracker.capture.neural import TAGS, NeuralTagger
 from tracker.cli import app
 
 from conftest import write_seeds
@@ -35,6 +36,32 @@ def test_the_model_ships_inside_the_package(labeller):
     for name in names:
         size = (folder / (name + ".gz")).stat().st_size
         assert 0 < size <= 10_000_000
+
+
+def test_the_neural_member_ships_inside_the_package_and_labels(labeller):
+    folder = pathlib.Path(str(resources.files("tracker.capture") / "models"))
+    members = json.loads((folder / MEMBERS).read_text(encoding="utf-8"))
+    assert 0 < (folder / members["neural"]).stat().st_size <= 10_000_000
+    assert isinstance(labeller.neural, NeuralTagger) and 0 < labeller.neural_weight < 1
+    text = "“The sanctions are working,” a senior official told reporters on Friday.\n\nNothing else happened."
+    paras = [[w for _a, _b, w in tokenize(part)] for part in text.split("\n\n")]
+    marginals = labeller.neural.marginals(paras + [[]])
+    assert [m.shape for m in marginals] == [(len(paras[0]), len(TAGS)), (len(paras[1]), len(TAGS)), (0, len(TAGS))]
+    assert all(abs(float(row.sum()) - 1) < 1e-4 for m in marginals for row in m)
+    # a paragraph's marginals do not depend on the paragraphs batched with it
+    (alone,) = labeller.neural.marginals([paras[0]])
+    assert abs(alone - marginals[0]).max() < 1e-5
+    cue = [TAGS.index("B-CUE"), TAGS.index("I-CUE")]
+    told = paras[0].index("told")
+    assert marginals[0][told, cue].sum() > 0.5 > max(marginals[0][i, cue].sum() for i in range(3))
+    (att,) = labeller.attributions(text)
+    assert [text[a:b] for a, b in att["cue"]] == ["told"]
+    assert [text[a:b] for a, b in att["source"]] == ["a senior official"]
+    assert "The sanctions are working" in " ".join(text[a:b] for a, b in att["content"])
+    # without the neural member the same spans come out (it shifts marginals, not this easy case)
+    plain = Labeller()
+    plain.neural = None
+    assert [(a["cue"], a["source"]) for a in plain.attributions(text)] == [(att["cue"], att["source"])]
 
 
 def test_an_unknown_feature_set_is_refused():
@@ -134,9 +161,12 @@ LABEL_FROM_INSTALL = """
 import json, sys
 import tracker.capture.attribution as attribution
 text = sys.argv[1]
-(att,) = attribution.Labeller().attributions(text)
+labeller = attribution.Labeller()
+(att,) = labeller.attributions(text)
 print(json.dumps({"file": attribution.__file__, "models": str(attribution.model_dir()),
-                  "cue": [text[a:b] for a, b in att["cue"]]}))
+                  "neural": labeller.neural is not None, "torch": "torch" in sys.modules,
+                  "cue": [text[a:b] for a, b in att["cue"]],
+                  "spans": [text[a:b] for role in ("cue", "source", "content") for a, b in att[role]]}))
 """
 
 
@@ -160,3 +190,5 @@ def test_an_installed_wheel_labels_with_its_own_model(tmp_path):
     found = json.loads(out.stdout)
     assert found["file"].startswith(str(tmp_path / "site")) and found["models"].startswith(str(tmp_path / "site"))
     assert found["cue"] == ["told"]
+    assert found["neural"] and not found["torch"]  # the neural member runs in numpy alone
+    assert all(span == span.strip() and span in TEXT for span in found["spans"])

@@ -230,6 +230,11 @@ def main():
     parser.add_argument("--content-from-stage-one", type=float, default=0.0, metavar="SHARE",
                         help="share of a token's content probability taken from stage one's content "
                         "marginals (the rest from stage two's); written beside the models")
+    parser.add_argument("--neural", metavar="FILE",
+                        help="the neural stage-one member in --out (bench/attributions/neural.py writes it), "
+                        "listed in attribution-models.json")
+    parser.add_argument("--neural-weight", type=float, default=0.5,
+                        help="its share of stage one's marginals; written beside the models")
     a = parser.parse_args()
 
     train = load_split(a.corpus, a.train_split)
@@ -251,6 +256,8 @@ def main():
             parser.error(f"unknown feature set {v!r} (known: {', '.join(FEATURE_SETS)})")
     members = {"cue": [[member_file("cue", v, k == 0), v] for k, v in enumerate(cue_variants)],
                "role": [[member_file("role", v, k == 0), v] for k, v in enumerate(role_variants)]}
+    if a.neural:
+        members["neural"] = a.neural
     info = {"train_articles": len(train), "dev_articles": len(dev), "params": params, "algorithm": a.algorithm,
             "cue_noise": {"drop": a.cue_drop, "add": a.cue_add}, "clusters": not a.no_clusters,
             "stage_one": "cue" if a.cue_only else "joint", "members": members,
@@ -304,6 +311,9 @@ def main():
     chosen = dict(zip(("cue", "source", "content", "bare_cue"), thresholds))
     if a.content_from_stage_one:
         chosen["content_from_stage_one"] = a.content_from_stage_one
+    if a.neural:
+        chosen["neural_weight"] = a.neural_weight
+        info["neural_weight"] = a.neural_weight
     (a.out / THRESHOLDS).write_text(json.dumps(chosen) + "\n")
     info["thresholds"] = thresholds
     info["content_from_stage_one"] = a.content_from_stage_one
@@ -319,6 +329,8 @@ def main():
     info["load_average"] = [round(x, 2) for x in __import__("os").getloadavg()]
     info["model_bytes_gzipped"] = {name: (a.out / (name + ".gz")).stat().st_size
                                    for stage in ("cue", "role") for name, _v in members[stage]}
+    if a.neural:
+        info["model_bytes_gzipped"][a.neural] = (a.out / a.neural).stat().st_size
     info["model_mb_total_gzipped"] = round(sum(info["model_bytes_gzipped"].values()) / 1e6, 2)
     info["dev"] = measure(dev, predictions)
     print(json.dumps(info, indent=2))

@@ -1,4 +1,4 @@
-"""Attributions in a text: cue, source and content spans, from the shipped CRF models.
+"""Attributions in a text: cue, source and content spans, from the shipped models.
 
 Two stages, each a linear-chain CRF (python-crfsuite) over the tokens of a paragraph:
 the cue tagger marks cues ("said", "according to", "told"); the role tagger then marks
@@ -8,7 +8,10 @@ trained on different feature sets (features.FEATURE_SETS), their marginals avera
 (attribution-models.json names the files); a share of each token's content
 probability may come from stage one, which labels contents too. Spans are grouped
 into attributions by attaching each source and content span to its nearest cue,
-preferring the same sentence. Offsets are Python string indices into the text, end exclusive.
+preferring the same sentence. Stage one may also have a neural member (neural.py: a
+BiLSTM run in numpy, the file named under "neural" in attribution-models.json): its
+marginals are averaged with the CRFs', at the weight `neural_weight` of the thresholds
+file. Offsets are Python string indices into the text, end exclusive.
 
 The models are trained by bench/attributions/train.py and ship in
 tracker/capture/models/; a desk can train its own on any corpus in PolNeAR's BRAT
@@ -28,7 +31,7 @@ THRESHOLDS = "attribution-thresholds.json"
 # Which model files make up each stage, and the feature set each was trained on
 # ({"cue": [[file, feature set], ...], "role": [...]}); without it, the single pair above
 # on the base features. Several models in a stage are an ensemble: their marginals are
-# averaged.
+# averaged. An optional "neural": file adds the BiLSTM member to stage one.
 MEMBERS = "attribution-models.json"
 
 
@@ -81,6 +84,8 @@ class Labeller:
     # (stage one learns cues, sources and contents in one layer): stage one does not
     # depend on the predicted cues, so it still sees the content of a cue it missed.
     content_from_stage_one = 0.0
+    # Share of stage one's marginals taken from the neural member (when there is one).
+    neural_weight = 0.5
 
     def __init__(self, folder=None, thresholds=None):
         import pycrfsuite
@@ -94,6 +99,11 @@ class Labeller:
         self._models = []
         self.cue = [(self._open(pycrfsuite, folder, name), variant) for name, variant in members["cue"]]
         self.role = [(self._open(pycrfsuite, folder, name), variant) for name, variant in members["role"]]
+        self.neural = None
+        if members.get("neural"):
+            from .neural import NeuralTagger
+
+            self.neural = NeuralTagger(folder / members["neural"])
         self.clusters = load_clusters(folder)
         chosen = folder / THRESHOLDS
         if not thresholds and chosen.is_file():
@@ -102,6 +112,7 @@ class Labeller:
             t = json.loads(chosen.read_text())
             thresholds = (t["cue"], t["source"], t["content"], t.get("bare_cue", 0.5))
             self.content_from_stage_one = t.get("content_from_stage_one", 0.0)
+            self.neural_weight = t.get("neural_weight", self.neural_weight)
         if thresholds:
             (self.cue_threshold, self.source_threshold, self.content_threshold,
              self.bare_cue_threshold) = (tuple(thresholds) + (0.5,))[:4]
@@ -136,7 +147,30 @@ class Labeller:
         k = len(members)
         return [[p / k for p in row] for row in total]
 
-    def label_paragraph(self, words):
+    STAGE_ONE_TAGS = ("B-CUE", "I-CUE", "B-CON", "I-CON")
+
+    def stage_one(self, words, features, neural=None):
+        """Stage one's marginals of STAGE_ONE_TAGS for each token (see with_neural)."""
+        return self.with_neural(self._marginals(self.cue, features, self.STAGE_ONE_TAGS), words, neural)
+
+    def with_neural(self, first, words, neural=None):
+        """The CRFs' stage-one marginals blended with the neural member's.
+
+        `neural`: its marginals of this paragraph, computed with the text's other
+        paragraphs (batched); else computed here. Without a neural member: `first`.
+        """
+        if self.neural is None or not self.neural_weight:
+            return first
+        if neural is None:
+            (neural,) = self.neural.marginals([words])
+        from .neural import TAGS
+
+        w = self.neural_weight
+        cols = [TAGS.index(t) for t in self.STAGE_ONE_TAGS]
+        return [[(1 - w) * a + w * float(b) for a, b in zip(row, nrow)]
+                for row, nrow in zip(first, neural[:, cols].tolist())]
+
+    def label_paragraph(self, words, neural=None):
         """Cue labels, role labels and cue marginals for one paragraph's words.
 
         Labels come from the marginal probabilities, not the single best sequence: a
@@ -150,8 +184,7 @@ class Labeller:
                 features[variant], sids, quotes = base_features(words, self.clusters, variant)
         n = len(words)
         blend = self.content_from_stage_one
-        first = self._marginals(self.cue, features, ("B-CUE", "I-CUE", "B-CON", "I-CON") if blend else
-                                ("B-CUE", "I-CUE"))
+        first = self.stage_one(words, features, neural)
         cue_p = [row[0] + row[1] for row in first]
         mask = [1 if p >= self.cue_threshold else 0 for p in cue_p]
         cue_labels = ["O"] * n
@@ -182,9 +215,13 @@ class Labeller:
         """[{cue, source, content, score}] for a text, offsets into `text`."""
         tokens = tokenize(text)
         found = []
-        for para in paragraphs(text, tokens):
-            words = [tokens[i][2] for i in para]
-            cue_labels, role_labels, cue_scores, sids = self.label_paragraph(words)
+        paras = paragraphs(text, tokens)
+        all_words = [[tokens[i][2] for i in para] for para in paras]
+        # The neural member runs once for the whole text, its paragraphs batched.
+        neural = self.neural.marginals(all_words) if self.neural is not None and self.neural_weight else \
+            [None] * len(paras)
+        for para, words, nm in zip(paras, all_words, neural):
+            cue_labels, role_labels, cue_scores, sids = self.label_paragraph(words, nm)
             found.extend(att for att in group(para, tokens, cue_labels, role_labels, cue_scores, sids)
                          # a doubtful cue with nothing attributed to it is dropped
                          if att["content"] or att["source"] or att["score"] >= self.bare_cue_threshold)
