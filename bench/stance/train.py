@@ -139,7 +139,9 @@ def cross_validate(rows, raw, folds, c=C, seed=None, extra=None, columns=None):
     ``extra(train_groups)``: more training examples for a fold, (raw, labels, groups),
     from its training claims only (bench/stance/variants.py). ``columns``: an array of
     further dense features, one row per pair, fixed beforehand (sentence embeddings,
-    bench/stance/embeddings.py); not combined with ``extra``."""
+    bench/stance/embeddings.py), or a function of a fold's (train, test) indices giving the
+    columns of each, for features learned from the fold's training pairs; not combined
+    with ``extra``."""
     labels = np.array([r[2] for r in rows])
     groups = np.array([r[3] for r in rows])
     predicted = np.empty(len(rows), dtype=object)
@@ -154,10 +156,10 @@ def cross_validate(rows, raw, folds, c=C, seed=None, extra=None, columns=None):
             more_raw, more_labels, more_groups = extra(groups[train])
             fit_raw, fit_labels = fit_raw + more_raw, np.concatenate([fit_labels, more_labels])
             fit_groups = np.concatenate([fit_groups, more_groups])
-        idf, vectorizer, model = fit(fit_raw, fit_labels, fit_groups, c,
-                                     None if columns is None else columns[train])
-        predicted[test] = predict(idf, vectorizer, model, [raw[i] for i in test],
-                                  None if columns is None else columns[test])
+        fit_columns, test_columns = (None, None) if columns is None else (
+            columns(train, test) if callable(columns) else (columns[train], columns[test]))
+        idf, vectorizer, model = fit(fit_raw, fit_labels, fit_groups, c, fit_columns)
+        predicted[test] = predict(idf, vectorizer, model, [raw[i] for i in test], test_columns)
         per_fold.append(round(float(accuracy_score(labels[test], predicted[test])), 4))
     result = scores(labels, predicted)
     result["per_fold_accuracy"] = per_fold
