@@ -25,6 +25,7 @@ import time
 from collections import Counter
 
 import numpy as np
+from scipy import sparse
 from sklearn.feature_extraction import DictVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
@@ -70,17 +71,22 @@ def fit_idf(raw, claims):
     return idf
 
 
-def fit(raw, labels, claims, c=C):
+def matrix(x, columns):
+    """The vectorised features, with ``columns`` (one dense row per pair) beside them."""
+    return x if columns is None else sparse.hstack([x, sparse.csr_matrix(columns)], format="csr")
+
+
+def fit(raw, labels, claims, c=C, columns=None):
     idf = fit_idf(raw, claims)
     vectorizer = DictVectorizer()
     x = vectorizer.fit_transform([stance.weighted(g, d, idf) for g, d in raw])
     model = LogisticRegression(C=c, max_iter=5000)
-    model.fit(x, labels)
+    model.fit(matrix(x, columns), labels)
     return idf, vectorizer, model
 
 
-def predict(idf, vectorizer, model, raw):
-    return model.predict(vectorizer.transform([stance.weighted(g, d, idf) for g, d in raw]))
+def predict(idf, vectorizer, model, raw, columns=None):
+    return model.predict(matrix(vectorizer.transform([stance.weighted(g, d, idf) for g, d in raw]), columns))
 
 
 def export(idf, vectorizer, model):
@@ -128,24 +134,32 @@ def spread(values):
             "min": round(float(np.min(values)), 4), "max": round(float(np.max(values)), 4)}
 
 
-def cross_validate(rows, raw, folds, c=C, seed=None, extra=None):
+def cross_validate(rows, raw, folds, c=C, seed=None, extra=None, columns=None):
     """Grouped CV; ``seed`` None is GroupKFold's own split, else shuffled groups.
     ``extra(train_groups)``: more training examples for a fold, (raw, labels, groups),
-    from its training claims only (bench/stance/variants.py)."""
+    from its training claims only (bench/stance/variants.py). ``columns``: an array of
+    further dense features, one row per pair, fixed beforehand (sentence embeddings,
+    bench/stance/embeddings.py), or a function of a fold's (train, test) indices giving the
+    columns of each, for features learned from the fold's training pairs; not combined
+    with ``extra``."""
     labels = np.array([r[2] for r in rows])
     groups = np.array([r[3] for r in rows])
     predicted = np.empty(len(rows), dtype=object)
     per_fold = []
     splitter = (GroupKFold(n_splits=folds) if seed is None
                 else GroupKFold(n_splits=folds, shuffle=True, random_state=seed))
+    if extra is not None and columns is not None:
+        raise ValueError("extra training examples have no columns")
     for train, test in splitter.split(raw, labels, groups):
         fit_raw, fit_labels, fit_groups = [raw[i] for i in train], labels[train], groups[train]
         if extra is not None:
             more_raw, more_labels, more_groups = extra(groups[train])
             fit_raw, fit_labels = fit_raw + more_raw, np.concatenate([fit_labels, more_labels])
             fit_groups = np.concatenate([fit_groups, more_groups])
-        idf, vectorizer, model = fit(fit_raw, fit_labels, fit_groups, c)
-        predicted[test] = predict(idf, vectorizer, model, [raw[i] for i in test])
+        fit_columns, test_columns = (None, None) if columns is None else (
+            columns(train, test) if callable(columns) else (columns[train], columns[test]))
+        idf, vectorizer, model = fit(fit_raw, fit_labels, fit_groups, c, fit_columns)
+        predicted[test] = predict(idf, vectorizer, model, [raw[i] for i in test], test_columns)
         per_fold.append(round(float(accuracy_score(labels[test], predicted[test])), 4))
     result = scores(labels, predicted)
     result["per_fold_accuracy"] = per_fold
