@@ -12,6 +12,7 @@ Without metadata.tsv (or for an article it does not list) the first .ann file of
 article in name order is used.
 """
 
+import bisect
 import csv
 import pathlib
 import re
@@ -120,3 +121,19 @@ def measure(docs, predictions):
         "source_overlap": prf(*totals["source"]),
         "content_token": prf(tok[0], tok[0], tok[1], tok[2]),
     }
+
+
+def token_labels(tokens, spans, tag):
+    """BIO labels of tokens for a list of character spans (a token sharing a character is
+    in): the training labels of the CRFs (train.py) and of the neural member (neural.py)."""
+    labels = ["O"] * len(tokens)
+    starts = [t[0] for t in tokens]
+    for a, b in sorted(spans):
+        i = max(bisect.bisect_right(starts, a) - 1, 0)
+        first = True
+        while i < len(tokens) and tokens[i][0] < b:
+            if tokens[i][1] > a:
+                labels[i] = ("B-" if first else "I-") + tag
+                first = False
+            i += 1
+    return labels

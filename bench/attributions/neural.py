@@ -29,7 +29,7 @@ from torch import nn
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-from corpus import first_annotators, load_split, read_ann  # noqa: E402
+from corpus import first_annotators, load_split, read_ann, token_labels  # noqa: E402
 
 from tracker.capture.features import paragraphs, tokenize  # noqa: E402
 from tracker.capture.neural import FIELDS, TAGS, NeuralTagger, encode, token_fields  # noqa: E402
@@ -38,23 +38,6 @@ from tracker.capture.neural import FIELDS, TAGS, NeuralTagger, encode, token_fie
 DIMS = {"word": 64, "suffix": 16, "prefix": 16, "shape": 8, "lex": 8, "quote": 4, "mw": 4, "bos": 4}
 # A value seen fewer times than this in train is "unknown".
 MIN_COUNT = {"word": 2, "suffix": 3, "prefix": 3, "shape": 3, "lex": 1, "quote": 1, "mw": 1, "bos": 1}
-
-
-def token_labels(tokens, spans, tag):
-    """BIO labels of tokens for character spans (a token sharing a character is in): train.py's."""
-    import bisect
-
-    labels = ["O"] * len(tokens)
-    starts = [t[0] for t in tokens]
-    for a, b in sorted(spans):
-        i = max(bisect.bisect_right(starts, a) - 1, 0)
-        first = True
-        while i < len(tokens) and tokens[i][0] < b:
-            if tokens[i][1] > a:
-                labels[i] = ("B-" if first else "I-") + tag
-                first = False
-            i += 1
-    return labels
 
 
 def stage_one_examples(docs):

@@ -26,30 +26,12 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
 from clusters import make_clusters, write as write_clusters  # noqa: E402
-from corpus import load_split, measure  # noqa: E402
+from corpus import load_split, measure, token_labels  # noqa: E402
 
 from tracker.capture.attribution import (  # noqa: E402
     CLUSTERS, CUE_MODEL, MEMBERS, ROLE_MODEL, THRESHOLDS, Labeller, load_clusters)
 from tracker.capture.features import (  # noqa: E402
     FEATURE_SETS, base_features, cue_relative_features, paragraphs, tokenize)
-
-
-def token_labels(tokens, spans, tag):
-    """BIO labels of tokens for a list of character spans (a token sharing a character is in)."""
-    labels = ["O"] * len(tokens)
-    starts = [t[0] for t in tokens]
-    import bisect
-
-    for a, b in sorted(spans):
-        i = bisect.bisect_right(starts, a) - 1
-        i = max(i, 0)
-        first = True
-        while i < len(tokens) and tokens[i][0] < b:
-            if tokens[i][1] > a:
-                labels[i] = ("B-" if first else "I-") + tag
-                first = False
-            i += 1
-    return labels
 
 
 def noisy_cues(words, gold_mask, rng, drop, add):
