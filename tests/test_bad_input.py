@@ -164,7 +164,7 @@ def test_bad_input_is_reported_and_changes_nothing(case, first_build, tmp_path, 
     mutate(sources, documents, reviews)
     seeds = write_seeds(tmp_path / "bad", sources, documents, reviews or None)
     if first_build:
-        # a first build runs the SQL checks beside its write (checks.PendingProblems):
+        # a first build runs the SQL checks beside its write (update.pending_problems, checks.Beside):
         # the new database must never appear, half-written or whole
         target = tmp_path / "new" / "first.db"
         result = runner.invoke(app, ["build", str(seeds), "--db", str(target)])

@@ -152,7 +152,7 @@ class CacheUpdate:
     parsed: int  # document files parsed this time (the rest came from the cache)
     sources_unreadable: bool = False  # sources.yml could not be read at all
     pending_exposures: object = None  # checks.PendingExposures while they are computed beside the write
-    pending_problems: object = None  # checks.PendingProblems: a first build's SQL checks, beside the write
+    pending_problems: object = None  # checks.Beside: a first build's SQL checks, beside the write
 
 
 @contextlib.contextmanager

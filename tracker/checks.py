@@ -228,24 +228,6 @@ class Beside:
         return value
 
 
-class PendingProblems:
-    """The SQL checks of a first build, run in a process of their own while the build
-    writes its new database, which is not put in place until they come back empty (a
-    problem, and it is deleted, as if the build had stopped before writing). They are a
-    third to a half of a second that the write no longer waits for, at 50,000 claims;
-    the rest of the whole-tree checks (sources, reviews) stay before the write."""
-
-    def __init__(self, conn, queries, seeds_dir, already_reported):
-        self.pending = Beside(_query_problems_of_file, cache_file(conn), queries, str(seeds_dir),
-                              frozenset(already_reported))
-
-    def ready(self) -> bool:
-        return self.pending.ready()
-
-    def result(self) -> list:
-        return self.pending.result()
-
-
 def full_check_needed(conn, sources_key) -> bool:
     """Whether the whole tree must be checked: sources.yml changed since the last sound
     check (every name may now be known or unknown), or much of the tree did."""
@@ -283,7 +265,12 @@ def whole_tree(conn, seeds_dir, update, sources_key=None, defer_exposures=False,
     queries = [scoped(query, full) for query in ALL
                if not (update.sources_unreadable and query in NAME_SOURCES)]
     if defer_queries:
-        update.pending_problems = PendingProblems(conn, queries, seeds_dir, already_reported)
+        # A first build's SQL checks run in a process of their own while it writes its new
+        # database, which is not put in place until they come back empty (a problem, and
+        # it is deleted, as if the build had stopped before writing): a third to a half of
+        # a second that the write no longer waits for, at 50,000 claims.
+        update.pending_problems = Beside(_query_problems_of_file, cache_file(conn), queries, str(seeds_dir),
+                                         frozenset(already_reported))
     else:
         problems += query_problems(conn, queries, seeds_dir, already_reported)
 
