@@ -2,7 +2,9 @@
 touch, yet gives exactly the database a cold build of the edited seeds gives."""
 
 import copy
+import os
 import shutil
+import sqlite3
 
 import pytest
 import sqlite_utils
@@ -245,3 +247,21 @@ def test_a_rebuild_writes_nothing_only_when_the_database_was_built_from_this_tre
     written = report.documents_rewritten or report.reviews_added
     assert bool(written) == (change in (reviews_added, database_restored_from_an_older_copy))
     assert report.claims == 6
+
+
+def test_a_touched_file_is_hashed_once_not_on_every_build(tmp_path):
+    # same bytes, a new modification time (touch, a copy, a fresh checkout): the file is
+    # hashed, found unchanged, and its new size and time kept, so the next build trusts them
+    seeds = write_seeds(tmp_path / "seeds")
+    db_path = tmp_path / "t.db"
+    build(seeds, db_path)
+    path = seeds / "documents" / "wire-story.yml"
+    later = path.stat().st_mtime_ns + 5_000_000_000
+    os.utime(path, ns=(later, later))
+
+    report = build(seeds, db_path)
+
+    assert (report.files_parsed, report.documents_rewritten) == (0, 0)
+    kept = sqlite3.connect(cache_path_for(db_path)).execute(
+        "SELECT size, mtime_ns FROM files WHERE path = 'documents/wire-story.yml'").fetchone()
+    assert kept == (path.stat().st_size, later)

@@ -313,7 +313,7 @@ def update(seeds_dir, cache_path, texts_dir=None, progress=lambda step, done=Non
     progress("looking for changed documents")
     cached = {row[0]: row[1:] for row in conn.execute(
         "SELECT path, content_key, text_file, size, mtime_ns, text_size, text_mtime_ns FROM files")}
-    files, to_parse = {}, []
+    files, to_parse, restated = {}, [], []
     texts = None if texts_dir is None else str(texts_dir)
     listed, found = document_files(seeds_dir)
     problems += found
@@ -331,8 +331,15 @@ def update(seeds_dir, cache_path, texts_dir=None, progress=lambda step, done=Non
         yaml_sha = key.split(":")[0] if same_file else sha256_of(pathlib.Path(path))
         if key == content_key(yaml_sha, texts_dir, text_file, (key, text_size, text_mtime_ns)):
             files[seed_file] = key
+            if not same_file:  # touched, copied or checked out again, not changed
+                restated.append((stat.st_size, stat.st_mtime_ns, seed_file))
         else:
             to_parse.append((path, seed_file, yaml_sha, texts))
+    # The new size and time of a file whose bytes did not change are kept, or every later
+    # build would hash it again (after a fresh checkout: every file, on every build).
+    if restated:
+        with write_transaction(conn):
+            conn.executemany("UPDATE files SET size = ?, mtime_ns = ? WHERE path = ?", restated)
 
     # Many files to parse (a first build): drop the cache's indexes and make them once,
     # and let the next whole-tree check look at everything.
