@@ -128,7 +128,13 @@ END;
 def refresh_claims(conn) -> int:
     """Recompute every queued claim; return how many there were."""
     queued = conn.execute("SELECT count(*) FROM analysis_queue").fetchone()[0]
+    # Only a review event sets a claim's decision columns, and events are never deleted:
+    # with none at all (a first build without reviews.yml), every claim's are still null,
+    # and the decisions step would look up nothing for each queued claim.
+    reviewed = conn.execute("SELECT 1 FROM review_events LIMIT 1").fetchone() is not None
     for statement in REFRESH_CLAIMS:
+        if statement is APPLY_DECISIONS and not reviewed:
+            continue
         conn.execute(statement)
     return queued
 
