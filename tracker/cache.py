@@ -313,7 +313,7 @@ def update(seeds_dir, cache_path, texts_dir=None, progress=lambda step, done=Non
     progress("looking for changed documents")
     cached = {row[0]: row[1:] for row in conn.execute(
         "SELECT path, content_key, text_file, size, mtime_ns, text_size, text_mtime_ns FROM files")}
-    files, to_parse, restated = {}, [], []
+    files, to_parse, restated, reparsed = {}, [], [], []
     texts = None if texts_dir is None else str(texts_dir)
     listed, found = document_files(seeds_dir)
     problems += found
@@ -335,6 +335,7 @@ def update(seeds_dir, cache_path, texts_dir=None, progress=lambda step, done=Non
                 restated.append((stat.st_size, stat.st_mtime_ns, seed_file))
         else:
             to_parse.append((path, seed_file, yaml_sha, texts))
+            reparsed.append(seed_file)
     # The new size and time of a file whose bytes did not change are kept, or every later
     # build would hash it again (after a fresh checkout: every file, on every build).
     if restated:
@@ -344,12 +345,13 @@ def update(seeds_dir, cache_path, texts_dir=None, progress=lambda step, done=Non
     # Many files to parse (a first build): drop the cache's indexes and make them once,
     # and let the next whole-tree check look at everything.
     bulk = FILE_TABLES if len(to_parse) > BULK_FILES else ()
-    # The claims each file to parse defined when it was last sound: a file that no longer
+    # The claims each changed file defined when it was last sound: a file that no longer
     # reads (a YAML syntax error) is one problem, not one more "unknown claim" for every
-    # ref to them elsewhere.
+    # ref to them elsewhere. (New files defined nothing before: a first build asks nothing.)
     defined_before = {}
-    for seed_file, claim_id in conn.execute(DEFINED_IN, [json.dumps([item[1] for item in to_parse])]):
-        defined_before.setdefault(seed_file, set()).add(claim_id)
+    if reparsed:
+        for seed_file, claim_id in conn.execute(DEFINED_IN, [json.dumps(reparsed)]):
+            defined_before.setdefault(seed_file, set()).add(claim_id)
     with write_transaction(conn):
         forget(conn, list(cached) + [item[1] for item in to_parse], track=not bulk)
     with write_transaction(conn), suspended(conn, "index", bulk):
