@@ -225,6 +225,27 @@ def _bucket(d):
 FEATURE_SETS = ("base", "rich", "context")
 
 
+def lexicon_class(word, lower, rich=True):
+    """The lexicon class of a token: a reporting cue, a source noun, a subject pronoun, a
+    class of function words (the rich set's), a capitalised word, a punctuation mark (the
+    quotation marks and sentence punctuation each their own), or any other word."""
+    if lower in CUE_WORDS:
+        return "cue"
+    if lower in SOURCE_NOUNS:
+        return "src"
+    if lower in SUBJECT_PRONOUNS:
+        return "pro"
+    if rich and lower in FUNCTION_CLASSES:
+        return FUNCTION_CLASSES[lower]
+    if word[:1].isupper():
+        return "cap"
+    if not word[:1].isalnum():
+        if word in OPEN_QUOTES or word in CLOSE_QUOTES or word in STRAIGHT_QUOTES or word in ",:;.?!":
+            return "p:" + word
+        return "p"
+    return "w"
+
+
 def base_features(words, clusters=None, variant="base"):
     """Word, shape, lexicon, cluster, quotation, sentence and window features of a paragraph.
 
@@ -243,23 +264,7 @@ def base_features(words, clusters=None, variant="base"):
     lower = [w.lower() for w in words]
     quotes = quote_state(words)
     sids = sentence_ids(words, quotes)
-    lex = []
-    for w, lw in zip(words, lower):
-        if lw in CUE_WORDS:
-            lex.append("cue")
-        elif lw in SOURCE_NOUNS:
-            lex.append("src")
-        elif lw in SUBJECT_PRONOUNS:
-            lex.append("pro")
-        elif rich and lw in FUNCTION_CLASSES:
-            lex.append(FUNCTION_CLASSES[lw])
-        elif w[:1].isupper():
-            lex.append("cap")
-        elif not w[:1].isalnum():
-            lex.append("p:" + w if w in OPEN_QUOTES or w in CLOSE_QUOTES or w in STRAIGHT_QUOTES
-                       or w in ",:;.?!" else "p")
-        else:
-            lex.append("w")
+    lex = [lexicon_class(w, lw, rich) for w, lw in zip(words, lower)]
     # Sentence-level facts: does it hold a quotation mark, a lexicon cue; position in it.
     sent_quote, sent_cue, sent_start = {}, {}, {}
     for i in range(n):

@@ -14,33 +14,13 @@ time.
 
 import numpy as np
 
-from .features import (CLOSE_QUOTES, CUE_WORDS, FUNCTION_CLASSES, OPEN_QUOTES, SOURCE_NOUNS,
-                       STRAIGHT_QUOTES, SUBJECT_PRONOUNS, multiword_marks, quote_state, sentence_ids,
-                       shape)
+from .features import lexicon_class, multiword_marks, quote_state, sentence_ids, shape
 
 NEURAL_MODEL = "attribution-neural.npz"
 # Stage one's labels: a cue wins over a source, a source over a content (train.py).
 TAGS = ("O", "B-CUE", "I-CUE", "B-SRC", "I-SRC", "B-CON", "I-CON")
 # The symbolic fields of a token, each embedded by its own table (index 0 padding, 1 unknown).
 FIELDS = ("word", "suffix", "prefix", "shape", "lex", "quote", "mw", "bos")
-
-
-def lexicon_class(word, lower):
-    if lower in CUE_WORDS:
-        return "cue"
-    if lower in SOURCE_NOUNS:
-        return "src"
-    if lower in SUBJECT_PRONOUNS:
-        return "pro"
-    if lower in FUNCTION_CLASSES:
-        return FUNCTION_CLASSES[lower]
-    if word[:1].isupper():
-        return "cap"
-    if not word[:1].isalnum():
-        if word in OPEN_QUOTES or word in CLOSE_QUOTES or word in STRAIGHT_QUOTES or word in ",:;.?!":
-            return "p:" + word
-        return "p"
-    return "w"
 
 
 def token_fields(words):
