@@ -101,9 +101,11 @@ class Labeller:
         self.role = [(self._open(pycrfsuite, folder, name), variant) for name, variant in members["role"]]
         self.neural = None
         if members.get("neural"):
-            from .neural import NeuralTagger
+            from .neural import TAGS, NeuralTagger
 
             self.neural = NeuralTagger(folder / members["neural"])
+            # the columns of its marginals that stage one's CRFs give too
+            self.neural_columns = [TAGS.index(t) for t in self.STAGE_ONE_TAGS]
         self.clusters = load_clusters(folder)
         chosen = folder / THRESHOLDS
         if not thresholds and chosen.is_file():
@@ -163,12 +165,9 @@ class Labeller:
             return first
         if neural is None:
             (neural,) = self.neural.marginals([words])
-        from .neural import TAGS
-
         w = self.neural_weight
-        cols = [TAGS.index(t) for t in self.STAGE_ONE_TAGS]
         return [[(1 - w) * a + w * float(b) for a, b in zip(row, nrow)]
-                for row, nrow in zip(first, neural[:, cols].tolist())]
+                for row, nrow in zip(first, neural[:, self.neural_columns].tolist())]
 
     def label_paragraph(self, words, neural=None):
         """Cue labels, role labels and cue marginals for one paragraph's words.
