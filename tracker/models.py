@@ -6,10 +6,16 @@ whole seed tree (unknown ids, duplicate links) live in ``seeds.py``.
 
 import calendar
 import datetime
+import os
 import urllib.parse
 from typing import Annotated, Literal, Optional
 
-from pydantic import (
+# pydantic looks for plugins in the entry points of every installed distribution when a
+# model is first built (10 ms of each command that validates a seed file); the tracker
+# uses none. Set before pydantic is imported; a PYDANTIC_DISABLE_PLUGINS already set wins.
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
+from pydantic import (  # noqa: E402
     AfterValidator,
     BaseModel,
     BeforeValidator,
