@@ -192,6 +192,99 @@ def test_a_linked_claims_text_is_compared_again_when_only_the_link_changes(tmp_p
     assert [w.entry for w in report.warnings] == ["claims[0] (id prices-up)"]
 
 
+RENDERING = "Rice prices at the Hyesan market tripled in the last two weeks."
+STANDING = "residents were told to hand in two days of rations each month"
+
+
+def exposure_world():
+    """The protected Hyesan informant's quote on market-crackdown, a claim `echo` (defined
+    in a document of its own) whose text renders it, not yet near it; and a standing
+    exposure in echo's document (a claim text there renders the informant's quote on
+    villa-rumour), which every edit must leave as it is."""
+    documents = {**copy.deepcopy(DOCUMENTS), **FILLER}
+    documents["dailynk-report"]["claims"][2]["quote"] = QUOTE
+    documents["echo-doc"] = {
+        "id": "echo-doc", "title": "Echo", "publisher": "wire", "published": "2022",
+        "claims": [{"id": "echo", "text": RENDERING, "source": "wire"},
+                   {"id": "standing", "text": "Residents were told to hand in two days of rations each month.",
+                    "source": "wire"},
+                   {"ref": "villa-rumour", "source": "dnk-hyesan", "quote": STANDING}]}
+    return documents
+
+
+def ref_in_the_quotes_document(d):
+    d["dailynk-report"]["claims"].append({"ref": "echo", "source": "dnk-pyongyang"})
+
+
+def quote_where_the_echo_is(d):
+    d["echo-doc"]["claims"].append({"ref": "market-crackdown", "source": "dnk-hyesan", "quote": QUOTE})
+
+
+def link_recorded_elsewhere(d):
+    d["filler-3"]["claims"].append({"ref": "echo", "source": "wire"})
+    d["filler-3"]["links"] = [{"from": "echo", "to": "market-crackdown", "relation": "corroborates"}]
+
+
+def link_note_elsewhere(d):
+    d["filler-4"]["links"] = [{"from": "filler-claim-4", "to": "market-crackdown", "relation": "corroborates",
+                               "note": RENDERING}]
+
+
+def document_note(d):
+    d["dailynk-report"]["notes"] = RENDERING
+
+
+def document_of_its_own(d):  # undone: the file is deleted
+    d["linker"] = {"id": "linker", "title": "Linker", "publisher": "wire", "published": "2022",
+                   "claims": [{"ref": "echo", "source": "wire"}],
+                   "links": [{"from": "market-crackdown", "to": "echo", "relation": "contradicts"}]}
+
+
+def title_of_the_standing_exposures_document(d):
+    d["echo-doc"]["title"] = "Echo, retitled"
+
+
+def title_of_the_quotes_document(d):
+    d["dailynk-report"]["title"] = "Hard times, retitled"
+
+
+# each edit, and the exposure warnings of the edited tree (the standing one included)
+EXPOSURE_EDITS = {ref_in_the_quotes_document: 2, quote_where_the_echo_is: 2, link_recorded_elsewhere: 2,
+                  link_note_elsewhere: 2, document_note: 2, document_of_its_own: 2,
+                  title_of_the_standing_exposures_document: 1, title_of_the_quotes_document: 1}
+
+
+def write_tree(seeds, documents):
+    write_seeds(seeds, documents=documents)
+    for path in (seeds / "documents").glob("*.yml"):
+        if path.stem not in documents:
+            path.unlink()
+
+
+@pytest.mark.parametrize("direction", ["made", "undone"])
+@pytest.mark.parametrize("edit", EXPOSURE_EDITS, ids=lambda edit: edit.__name__)
+def test_exposure_warnings_after_a_one_file_edit_are_a_cold_builds(tmp_path, edit, direction):
+    """The exposure check of a rebuild compares again only the quotes whose pairings the
+    edited file's rows can change (cache.EXPOSURE_ROWS_CHANGED): each way a quote comes
+    to meet a text, or stops meeting it, from one edited file, gives the warnings a cold
+    build of the same tree gives."""
+    base = exposure_world()
+    edited = copy.deepcopy(base)
+    edit(edited)
+    before, after = (base, edited) if direction == "made" else (edited, base)
+    seeds = write_seeds(tmp_path / "seeds", documents=before)
+    db = tmp_path / "t.db"
+    build(seeds, db)
+    write_tree(seeds, after)
+    report = build(seeds, db)
+    assert report.files_parsed == (0 if edit is document_of_its_own and direction == "undone" else 1)
+    cold = tmp_path / "cold.db"
+    build(write_seeds(tmp_path / "cold" / "seeds", documents=after), cold)
+    assert relative(warnings_table(db)) == relative(warnings_table(cold))
+    expected = EXPOSURE_EDITS[edit] if direction == "made" else 1
+    assert [w.kind for w in report.warnings] == ["protected quote exposed"] * expected
+
+
 def edits_that_break():
     """(edit of the documents, the text of the problem): each touches one file, and the
     problem may sit in another file the rebuild did not parse."""

@@ -93,6 +93,9 @@ CREATE TABLE IF NOT EXISTS unchecked_names (name TEXT PRIMARY KEY);
 -- document they appear in (a title edit rewrites a file's claims as they were), and the
 -- place of an exposure warning about such a text is looked up again
 CREATE TABLE IF NOT EXISTS unchecked_texts (claim_id TEXT PRIMARY KEY);
+-- ...and the claims whose protected quotes may meet a text they did not meet before, or
+-- no longer meet one (see EXPOSURE_ROWS_CHANGED): the exposure check compares these again
+CREATE TABLE IF NOT EXISTS unchecked_exposures (claim_id TEXT PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS checked (key TEXT PRIMARY KEY, value TEXT);
 -- The entries of sources.yml and reviews.yml as last validated without a problem, by the
 -- file's sha256: an unchanged file is not validated again (see load_entries)
@@ -106,10 +109,10 @@ CREATE TABLE IF NOT EXISTS warning_lines (
 """
 
 # Bump when the rows a file turns into change shape: the whole cache is then rebuilt.
-CACHE_VERSION = 12
+CACHE_VERSION = 13
 FILE_TABLES = ("documents", "claims", "appearances", "links", "document_texts")
 WARNING_TABLES = ("file_warnings", "exposure_warnings", "warning_lines", "unchecked_files", "unchecked_names",
-                  "unchecked_texts", "checked")
+                  "unchecked_texts", "unchecked_exposures", "checked")
 BATCH_FILES = 500
 BULK_FILES = 2000
 SOURCES_FILE = "sources.yml"
@@ -368,6 +371,8 @@ def update(seeds_dir, cache_path, texts_dir=None, progress=lambda step, done=Non
                 store(conn, batch, track=not bulk)
                 batch = []
                 progress("parsing changed documents", index, len(to_parse))
+        if not bulk:
+            conn.execute(EXPOSURE_ROWS_CHANGED)
     warnings = file_warnings(conn, seeds_dir, files)
     conn.close()
     return CacheUpdate(
@@ -431,12 +436,19 @@ def forget(conn, paths, track=True):
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS stale_texts (id TEXT, text TEXT, seed_file TEXT, position INTEGER)")
     conn.execute("CREATE INDEX IF NOT EXISTS temp.stale_texts_id ON stale_texts (id)")
     conn.execute("DELETE FROM temp.stale_texts")
+    for table, columns in EXPOSURE_COLUMNS.items():
+        conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS stale_{table} AS SELECT {columns} FROM main.{table} WHERE 0")
+        conn.execute(f"DELETE FROM temp.stale_{table}")
     if track:
         conn.execute("INSERT OR IGNORE INTO unchecked_files SELECT path FROM temp.stale")
         conn.execute(UNCHECKED_NAMES_OF_STALE)
         # the claim texts as they were, and where, for store() to tell the new ones
         conn.execute("INSERT INTO temp.stale_texts SELECT id, text, seed_file, position FROM claims "
                      "WHERE seed_file IN (SELECT path FROM temp.stale)")
+        # and what the exposure check compares, as it was (exposure_rows_changed)
+        for table, columns in EXPOSURE_COLUMNS.items():
+            conn.execute(f"INSERT INTO temp.stale_{table} SELECT {columns} FROM main.{table} "
+                         "WHERE seed_file IN (SELECT path FROM temp.stale)")
     else:
         conn.execute("DELETE FROM checked")
     conn.execute("DELETE FROM files WHERE path IN (SELECT path FROM temp.stale)")
@@ -469,6 +481,47 @@ def store(conn, batch, track=True):
             p["document"][0], *(r[0] for r in p["claims"]), *(r[2] for r in p["appearances"]),
             *(r[2] for r in p["links"]), *(r[3] for r in p["links"])}))
     conn.executemany(UNCHECKED_TEXT, ((r[0], r[0], r[1], r[8], r[7]) for p in batch for r in p["claims"]))
+
+
+# What the exposure check reads of a file's rows (exposure.CANDIDATES): which claims
+# appear in which document, with which source and quote; the links recorded in it, with
+# their notes and places; the document's notes.
+EXPOSURE_COLUMNS = {
+    "appearances": "seed_file, document_id, claim_id, source_id, quote",
+    "links": "seed_file, document_id, position, from_claim_id, to_claim_id, note",
+    "documents": "seed_file, id, notes",
+}
+# The claims whose protected quotes must be compared again after the rows of the changed
+# files (temp.stale) moved from temp.stale_* to what is stored now: the quoted claims, as
+# before and as now, of every changed file whose exposure rows differ (a quote there may
+# meet a claim text, a link note or a document note that came or went), and both ends of
+# every link that came or went (the quote of either end meets the other's text, wherever
+# the quote is). Claims only mentioned by such a file are not: the new mention of a much
+# repeated claim brings no quote of it elsewhere near a new text. A file rewritten with the
+# same rows (a title edit) adds nothing. Changed claim texts are unchecked_texts' part.
+EXPOSURE_ROWS_CHANGED = """
+WITH new_appearances AS (SELECT seed_file, document_id, claim_id, source_id, quote FROM main.appearances
+                         WHERE seed_file IN (SELECT path FROM temp.stale)),
+new_links AS (SELECT seed_file, document_id, position, from_claim_id, to_claim_id, note FROM main.links
+              WHERE seed_file IN (SELECT path FROM temp.stale)),
+changed_links AS (SELECT * FROM (SELECT * FROM temp.stale_links EXCEPT SELECT * FROM new_links)
+                  UNION SELECT * FROM (SELECT * FROM new_links EXCEPT SELECT * FROM temp.stale_links)),
+changed_files AS (
+    SELECT seed_file FROM (SELECT * FROM temp.stale_appearances EXCEPT SELECT * FROM new_appearances)
+    UNION SELECT seed_file FROM (SELECT * FROM new_appearances EXCEPT SELECT * FROM temp.stale_appearances)
+    UNION SELECT seed_file FROM changed_links
+    UNION SELECT seed_file FROM (SELECT * FROM temp.stale_documents EXCEPT SELECT seed_file, id, notes
+                                 FROM main.documents WHERE seed_file IN (SELECT path FROM temp.stale))
+    UNION SELECT seed_file FROM (SELECT seed_file, id, notes FROM main.documents
+                                 WHERE seed_file IN (SELECT path FROM temp.stale)
+                                 EXCEPT SELECT * FROM temp.stale_documents)
+)
+INSERT OR IGNORE INTO unchecked_exposures (claim_id)
+SELECT claim_id FROM temp.stale_appearances WHERE quote IS NOT NULL AND seed_file IN (SELECT seed_file FROM changed_files)
+UNION SELECT claim_id FROM new_appearances WHERE quote IS NOT NULL AND seed_file IN (SELECT seed_file FROM changed_files)
+UNION SELECT from_claim_id FROM changed_links
+UNION SELECT to_claim_id FROM changed_links
+"""
 
 
 # A claim defined with a text, or at a place, that none of the rows forget() dropped had.

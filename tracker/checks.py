@@ -245,6 +245,7 @@ def mark_checked(conn, sources_key):
         conn.execute("DELETE FROM unchecked_files")
         conn.execute("DELETE FROM unchecked_names")
         conn.execute("DELETE FROM unchecked_texts")
+        conn.execute("DELETE FROM unchecked_exposures")
         conn.execute("INSERT OR REPLACE INTO checked (key, value) VALUES ('sources', ?)", [sources_key])
 
 
@@ -346,23 +347,21 @@ def exposure_warnings(conn, seeds_dir):
     return stored_exposure_warnings(conn, seeds_dir, full=True)
 
 
-# The claims whose exposure warnings a change can alter (K: every name the changed files
-# define, use or link to, now or before; T: the claims the changed files define with a
-# text or at a place they did not have before, cache.unchecked_texts): K itself (a changed file holds
-# their quotes, links or document), the claims linked to T (a linked claim's text is
+# The claims whose exposure warnings a change can alter (E: the claims whose quotes meet
+# other rows since the changed files changed, cache.unchecked_exposures; T: the claims
+# the changed files define with a text or at a place they did not have before,
+# cache.unchecked_texts): E itself, the claims linked to T (a linked claim's text is
 # compared with the quote), and the claims appearing in a document where a claim of T
-# appears (that document's claim texts are compared). T, not K, for the last two: a ref
-# or a link end's text did not change, and a popular claim referred to by the edited file
-# would otherwise bring in every document that mentions it (a title edit cost 2-8 s on a
-# tree of few, large documents). Nor every claim the changed files define: one whose text
-# and place are as they were meets no quote it did not meet before, as every new pairing
-# (an appearance, a link) is a row of a changed file, whose claims are in K, and the
-# warnings about it still point at the right line (a title edit of a large document
-# compared 45,000 pairs again). A claim whose definition went away took
-# every appearance and link of it along, all in changed files, whose claims are in K.
+# appears (that document's claim texts are compared). Every pairing of a quote with a
+# text is a row of some file: a pairing that came or went is a row of a changed file
+# (E), and a text that changed is T's. Not every name the changed files mention: the
+# ref of a claim repeated in 264 documents compared all its protected quotes again,
+# and a title edit compared every quote of its file (45,000 pairs on a tree of large
+# documents). A claim whose definition went away took every appearance and link of it
+# along, all in changed files, whose rows are in E's reckoning.
 EXPOSURE_SCOPE = """
 INSERT OR IGNORE INTO temp.exposure_scope (claim_id)
-SELECT name FROM unchecked_names
+SELECT claim_id FROM unchecked_exposures
 UNION SELECT to_claim_id FROM links WHERE from_claim_id IN (SELECT claim_id FROM unchecked_texts)
 UNION SELECT from_claim_id FROM links WHERE to_claim_id IN (SELECT claim_id FROM unchecked_texts)
 UNION SELECT claim_id FROM appearances WHERE seed_file IN (
