@@ -5,8 +5,6 @@ import pathlib
 from typing import Optional
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
 # The build and its parsers (yaml, sqlite, the seed cache) are imported by the commands
 # that build or check: `tracker --help`, status, review and the rest start without them.
@@ -18,8 +16,45 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-out = Console()
-err = Console(stderr=True)
+
+
+class LazyConsole:
+    """rich's Console, made when a command first prints through it: importing rich costs
+    18 ms, and build and check, the commands run most often, print plain lines (say)."""
+
+    def __init__(self, stderr=False):
+        self.stderr = stderr
+        self.console = None
+
+    def real(self):
+        if self.console is None:
+            from rich.console import Console
+
+            self.console = Console(stderr=self.stderr)
+        return self.console
+
+    def print(self, *args, **kwargs):
+        self.real().print(*args, **kwargs)
+
+
+def escape(text):
+    """``text`` shown as written where rich reads markup ([bold] and the like)."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(text)
+
+
+def say(text, err=False, colour=None):
+    """One plain line, without rich's markup (nothing in it is read as markup), styled by
+    click when the output is a terminal."""
+    if colour is None:
+        typer.echo(text, err=err)
+    else:
+        typer.secho(text, err=err, fg=colour)
+
+
+out = LazyConsole()
+err = LazyConsole(stderr=True)
 
 SEEDS = typer.Argument(pathlib.Path("seeds"), help="The seed tree: sources.yml, documents/*.yml, reviews.yml.")
 DB = typer.Option(pathlib.Path("db/tracker.db"), "--db", help="The tracker database file.")
@@ -68,7 +103,7 @@ class BuildProgress:
                                        TimeElapsedColumn)
 
             self.display = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                                    MofNCompleteColumn(), TimeElapsedColumn(), console=err, transient=True)
+                                    MofNCompleteColumn(), TimeElapsedColumn(), console=err.real(), transient=True)
             self.display.start()
             self.task = self.display.add_task(step, total=None)
         self.display.update(self.task, description=step, completed=done or 0, total=total)
@@ -104,13 +139,13 @@ def show_warnings(warnings, shown=WARNINGS_SHOWN):
     from .checks import with_line
 
     kinds = Counter(warning_kind(warning) for warning in warnings)
-    err.print(f"[yellow]{len(warnings):,} warning(s):[/] "
-              + ", ".join(f"{count:,} {escape(kind)}" for kind, count in kinds.most_common()))
+    say(f"{len(warnings):,} warning(s): " + ", ".join(f"{count:,} {kind}" for kind, count in kinds.most_common()),
+        err=True, colour="yellow")
     for warning in warnings[:shown] if shown is not None else warnings:
-        err.print(f"[yellow]warning:[/] {escape(str(with_line(warning)))}", soft_wrap=True)
+        say(f"warning: {with_line(warning)}", err=True, colour="yellow")
     if shown is not None and len(warnings) > shown:
-        err.print(f"  ... and {len(warnings) - shown:,} more: 'tracker check --warnings' lists them all, "
-                  "and so does the warnings table of the database (in Datasette)", soft_wrap=True)
+        say(f"  ... and {len(warnings) - shown:,} more: 'tracker check --warnings' lists them all, "
+            "and so does the warnings table of the database (in Datasette)", err=True)
 
 
 @app.command()
@@ -131,11 +166,11 @@ def build(seeds: pathlib.Path = SEEDS, db: pathlib.Path = DB, texts: Optional[pa
             fail(e.problems)
     show_warnings(report.warnings)
     if not (report.files_parsed or report.documents_rewritten or report.reviews_added):
-        out.print(f"Nothing changed since the last build: {escape(str(db))} is up to date "
-                  f"({report.claims} claims, {report.documents} documents, {report.sources} sources)")
+        say(f"Nothing changed since the last build: {db} is up to date "
+            f"({report.claims} claims, {report.documents} documents, {report.sources} sources)")
         return
-    out.print(
-        f"Built {escape(str(db))}: {report.claims} claims, {report.appearances} appearances, "
+    say(
+        f"Built {db}: {report.claims} claims, {report.appearances} appearances, "
         f"{report.links} links, {report.documents} documents, {report.sources} sources "
         f"({report.files_parsed} file(s) parsed, {report.documents_rewritten} document(s) rewritten, "
         f"{report.claims_refreshed} claim(s) recomputed)"
@@ -166,7 +201,7 @@ def check(seeds: pathlib.Path = SEEDS, texts: Optional[pathlib.Path] = TEXTS,
             progress.stop()
             fail(e.problems)
     show_warnings(checked.warnings, shown=None if warnings else WARNINGS_SHOWN)
-    out.print(
+    say(
         f"OK: {len(checked.sources)} sources, {len(checked.files)} documents"
         + (", quotes checked against texts" if texts else " (texts not checked: pass --texts DIR)")
     )
