@@ -2,6 +2,7 @@
 nothing changed, start-up is most of what a rebuild costs."""
 
 import json
+import sqlite3
 import subprocess
 import sys
 
@@ -33,16 +34,20 @@ def test_a_rebuild_with_nothing_changed_loads_no_heavy_module(seeds, db_path):
     assert found["loaded"] == []
 
 
-def test_a_changed_file_still_loads_what_it_needs(seeds, db_path):
-    # the check above must be able to fail: a real change does load the parser's models
+def test_a_changed_file_is_parsed_in_the_parser_process(seeds, db_path):
+    # the check above must be able to fail: a real change is parsed, by the parser process
+    # (tracker/parser_process.py) that loaded the models while the tree was listed
     document = seeds / "documents" / "dailynk-report.yml"  # three protected quotes
-    document.write_text(document.read_text().replace("title:", "title: Edited", 1))
-    found = rebuild_in_fresh_process(seeds, db_path, ("tracker.models", "rapidfuzz", "rich.console"))
+    document.write_text(document.read_text().replace("title: ", "title: Edited ", 1))
+    found = rebuild_in_fresh_process(seeds, db_path, ("tracker.models", "rapidfuzz", "rich.console", "yaml"))
     assert found["exit"] == 0, found["output"]
-    assert "Nothing changed" not in found["output"]
-    # ...but a title edit meets no protected quote anew: nothing is
-    # compared, and the build's lines are printed without rich
-    assert found["loaded"] == ["tracker.models"]
+    assert "(1 file(s) parsed, 1 document(s) rewritten" in " ".join(found["output"].split())
+    # ...and a title edit meets no protected quote anew: nothing is compared, and the
+    # build's lines are printed without rich
+    assert found["loaded"] == []
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("SELECT title FROM documents WHERE id = 'dailynk-report'").fetchone()[0].startswith("Edited")
+    conn.close()
 
 
 def test_the_command_line_starts_without_the_build_or_the_models():

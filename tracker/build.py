@@ -420,24 +420,25 @@ def collector_paused():
 
 
 def check(seeds_dir, texts_dir=None, cache_path=None, progress=lambda *args: None,
-          defer_exposures=False, defer_queries=False) -> cache.CacheUpdate:
+          defer_exposures=False, defer_queries=False, parser=None) -> cache.CacheUpdate:
     """Check a seed tree; raise SeedError listing every problem. Writes only the cache.
 
     ``defer_exposures``: the exposure warnings are computed beside what follows
     (``update.pending_exposures``), for the build to collect before it commits;
     ``defer_queries``: so are the SQL checks of the whole tree (``update.
     pending_problems``), for a first build to collect before its database is put in
-    place (``write_new``)."""
+    place (``write_new``); ``parser``: a parser_process.ParserProcess for the changed files."""
     with collector_paused():
-        return _check(seeds_dir, texts_dir, cache_path, progress, defer_exposures, defer_queries)
+        return _check(seeds_dir, texts_dir, cache_path, progress, defer_exposures, defer_queries, parser)
 
 
-def _check(seeds_dir, texts_dir, cache_path, progress, defer_exposures, defer_queries=False) -> cache.CacheUpdate:
+def _check(seeds_dir, texts_dir, cache_path, progress, defer_exposures, defer_queries=False,
+           parser=None) -> cache.CacheUpdate:
     if cache_path is None:
         with tempfile.TemporaryDirectory() as folder:
-            return check(seeds_dir, texts_dir, pathlib.Path(folder) / "seeds.cache", progress)
+            return check(seeds_dir, texts_dir, pathlib.Path(folder) / "seeds.cache", progress, parser=parser)
     seeds_dir = pathlib.Path(seeds_dir)
-    update = cache.update(seeds_dir, cache_path, texts_dir, progress)
+    update = cache.update(seeds_dir, cache_path, texts_dir, progress, parser)
     problems = list(update.problems)
     if (seeds_dir / cache.SOURCES_FILE).exists():
         progress("checking what changed against the whole tree")
@@ -455,17 +456,20 @@ def _check(seeds_dir, texts_dir, cache_path, progress, defer_exposures, defer_qu
     return update
 
 
-def build(seeds_dir, db_path, texts_dir=None, progress=lambda *args: None, warning_lines=0) -> BuildReport:
+def build(seeds_dir, db_path, texts_dir=None, progress=lambda *args: None, warning_lines=0,
+          parser=None) -> BuildReport:
     """Check ``seeds_dir``; if it is sound, bring the database up to date with it.
 
     Raises SeedError (and writes nothing to the database) on bad input. The first
-    ``warning_lines`` warnings of the report come with their lines (those shown).
+    ``warning_lines`` warnings of the report come with their lines (those shown);
+    ``parser``: a parser_process.ParserProcess for the changed files.
     """
     cache_path = cache_path_for(db_path)
     pathlib.Path(db_path).parent.mkdir(parents=True, exist_ok=True)
     with cache.locked(cache_path), collector_paused():
         first = not pathlib.Path(db_path).exists()
-        update = check(seeds_dir, texts_dir, cache_path, progress, defer_exposures=True, defer_queries=first)
+        update = check(seeds_dir, texts_dir, cache_path, progress, defer_exposures=True, defer_queries=first,
+                       parser=parser)
         sources_key = cache.sha256_of(pathlib.Path(seeds_dir) / cache.SOURCES_FILE)
         reviews_path = pathlib.Path(seeds_dir) / cache.REVIEWS_FILE
         reviews_key = cache.sha256_of(reviews_path) if reviews_path.is_file() else ""

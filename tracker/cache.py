@@ -276,8 +276,10 @@ def document_files(seeds_dir: pathlib.Path):
 DEFINED_IN = "SELECT seed_file, id FROM claims WHERE seed_file IN (SELECT value FROM json_each(?))"
 
 
-def update(seeds_dir, cache_path, texts_dir=None, progress=lambda step, done=None, total=None: None) -> CacheUpdate:
-    """Bring the cache up to date with ``seeds_dir``; report what is wrong file by file."""
+def update(seeds_dir, cache_path, texts_dir=None, progress=lambda step, done=None, total=None: None,
+           parser=None) -> CacheUpdate:
+    """Bring the cache up to date with ``seeds_dir``; report what is wrong file by file.
+    ``parser``: a parser_process.ParserProcess to parse the changed files in, if few."""
     seeds_dir = pathlib.Path(seeds_dir)
     conn = open_cache(cache_path)
     problems, warnings, already_reported = [], [], set()
@@ -359,7 +361,7 @@ def update(seeds_dir, cache_path, texts_dir=None, progress=lambda step, done=Non
         forget(conn, list(cached) + [item[1] for item in to_parse], track=not bulk)
     with write_transaction(conn), suspended(conn, "index", bulk):
         batch = []
-        for index, parsed in enumerate(parse_all(to_parse), 1):
+        for index, parsed in enumerate(parse_all(to_parse, parser), 1):
             problems += parsed["problems"]
             already_reported |= parsed["defined"]
             if parsed["problems"]:
@@ -532,12 +534,21 @@ SELECT ? WHERE NOT EXISTS (SELECT 1 FROM temp.stale_texts
 """
 
 
-def parse_all(work):
-    """Parse files on every core (YAML parsing is most of a cold build); yields in order."""
+def parse_all(work, parser=None):
+    """Parse files on every core (YAML parsing is most of a cold build); yields in order.
+    A few files go to ``parser`` (a ParserProcess) when there is one, which is ended
+    unused otherwise."""
     workers = min(os.cpu_count() or 1, 8)
     if workers < 2 or len(work) < 200:
+        if parser is not None and work:
+            yield from parser.parse(work)
+            return
+        if parser is not None:
+            parser.close()
         yield from map(parse_file, work)
         return
+    if parser is not None:
+        parser.close()
     import concurrent.futures  # (with logging and pickle: not for a rebuild that parses little)
 
     with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:

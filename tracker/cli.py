@@ -155,12 +155,16 @@ def build(seeds: pathlib.Path = SEEDS, db: pathlib.Path = DB, texts: Optional[pa
     On any problem, every problem is listed (file, line, entry, field) and the database
     is left exactly as it was. Review events already in the database are always kept.
     """
-    from . import build as build_module
-    from .seeds import SeedError
+    from . import parser_process
 
-    with BuildProgress() as progress:
+    # (started before the build is imported: loading the parser overlaps that too)
+    with parser_process.started() as parser, BuildProgress() as progress:
+        from . import build as build_module
+        from .seeds import SeedError
+
         try:
-            report = build_module.build(seeds, db, texts, progress=progress, warning_lines=WARNINGS_SHOWN)
+            report = build_module.build(seeds, db, texts, progress=progress, warning_lines=WARNINGS_SHOWN,
+                                        parser=parser)
         except SeedError as e:
             progress.stop()
             fail(e.problems)
