@@ -144,9 +144,12 @@ def test_rebuild_after_an_edit_equals_a_cold_build(tmp_path, edit):
     db.close()
     # the events keep the fingerprints they were made with, so replay them on the cold
     # build and rebuild it: the same events, applied the same way
-    build(seeds, cold)
+    cold_report = build(seeds, cold)
 
     assert content(warm) == content(cold)
+    # the counts a rebuild reports (appearances: the last build's plus what it added)
+    counts = ("claims", "appearances", "links", "documents", "sources")
+    assert [getattr(report, name) for name in counts] == [getattr(cold_report, name) for name in counts]
     assert report.files_parsed <= 2
     assert report.documents_rewritten < len(documents) + 1
 

@@ -189,18 +189,20 @@ def check(seeds: pathlib.Path = SEEDS, texts: Optional[pathlib.Path] = TEXTS,
               None, "--db", help="Reuse the seed cache of this database's builds: only changed files are "
               "parsed (the database itself is not written).")):
     """Check the seeds without writing anything (exit 1 and list every problem if any)."""
-    from . import build as build_module
-    from .seeds import SeedError
+    from . import parser_process
 
-    with BuildProgress() as progress:
+    with parser_process.started() as parser, BuildProgress() as progress:
+        from . import build as build_module
+        from .seeds import SeedError
+
         try:
             if db is None:
-                checked = build_module.check(seeds, texts, progress=progress)
+                checked = build_module.check(seeds, texts, progress=progress, parser=parser)
             else:
                 cache_path = build_module.cache_path_for(db)
                 cache_path.parent.mkdir(parents=True, exist_ok=True)
                 with build_module.cache.locked(cache_path):
-                    checked = build_module.check(seeds, texts, cache_path, progress=progress)
+                    checked = build_module.check(seeds, texts, cache_path, progress=progress, parser=parser)
         except SeedError as e:
             progress.stop()
             fail(e.problems)

@@ -187,6 +187,8 @@ CREATE INDEX IF NOT EXISTS claims_queued ON claims(first_seen, id) WHERE queue_r
 -- The review queue's default order (metadata.yml sorts review_queue by queue_order).
 CREATE INDEX IF NOT EXISTS claims_queue_order ON claims(queue_order) WHERE queue_reason IS NOT NULL;
 CREATE INDEX IF NOT EXISTS documents_publisher ON documents(publisher_id);
+-- a rebuild finds the documents of its changed files by them (build.CHANGED_DOCUMENTS)
+CREATE INDEX IF NOT EXISTS documents_seed_file ON documents(seed_file);
 CREATE INDEX IF NOT EXISTS documents_published ON documents(published_from);
 CREATE INDEX IF NOT EXISTS sources_type ON sources(type);
 CREATE INDEX IF NOT EXISTS sources_outlet ON sources(outlet_id);
