@@ -208,7 +208,7 @@ def run_measured(cmd, timeout: float, log_path: pathlib.Path, env=None, sample: 
 
 class Code:
     """How the runner starts the tracker: the installed ``tracker`` command (``live``), or
-    ``python -m tracker.cli`` from a copy of tracker/ and metadata.yml taken when the run
+    ``python -m tracker`` from a copy of tracker/ and metadata.yml taken when the run
     starts (``snapshot``, the default), so that edits made to the project while the
     benchmark runs cannot mix two versions of the code into one set of figures."""
 
@@ -243,7 +243,7 @@ class Code:
 
     def command(self) -> list:
         if self.dir is not None:
-            return [sys.executable, "-m", "tracker.cli"]
+            return [sys.executable, "-m", "tracker"]
         for candidate in (pathlib.Path(sys.executable).parent / "tracker", ROOT / ".venv" / "bin" / "tracker"):
             if candidate.exists():
                 return [str(candidate)]
@@ -461,7 +461,7 @@ def step_startup(logs: pathlib.Path) -> dict:
     runs = [run_measured([*CODE.command(), "build", "--help"], 120, logs / "startup", env=CODE.env(),
                          cwd=CODE.cwd, sample=False)["wall_s"] for _ in range(STARTUP_RUNS)]
     env = CODE.env()
-    timed = subprocess.run([sys.executable, "-X", "importtime", "-m", "tracker.cli", "build", "--help"],
+    timed = subprocess.run([sys.executable, "-X", "importtime", "-m", "tracker", "build", "--help"],
                            cwd=CODE.cwd, env=env, capture_output=True, text=True, timeout=120)
     imports = {}
     for line in timed.stderr.splitlines():

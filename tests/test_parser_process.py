@@ -13,11 +13,12 @@ import pytest
 from tracker import parser_process
 from tracker.cache import parse_file
 
-BUILD = [sys.executable, "-m", "tracker.cli", "build"]
+BUILD = [sys.executable, "-m", "tracker", "build"]
 
 
 def rebuild(seeds, db_path):
-    # a fresh process: the parser is not loaded yet, so the build starts the parser process
+    # a fresh process, as the tracker command runs: its entry point starts the parser
+    # process before the command line loads
     return subprocess.run(BUILD + [str(seeds), "--db", str(db_path)], capture_output=True, text=True,
                           env=dict(os.environ, COLUMNS="1000"))
 

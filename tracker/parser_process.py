@@ -13,11 +13,17 @@ The process is forked before the build opens any database, and sends back the ro
 cache.parse_file makes of each file (plain tuples, problems and warnings), pickled.
 """
 
+import atexit
 import contextlib
 import os
 import pickle
 import signal
 import sys
+
+# The commands that parse seed files, and the parser process the entry point started for
+# one of them (start_early), until the command takes it (started).
+PARSING_COMMANDS = ("build", "check")
+_early = None
 
 
 class ParserProcess:
@@ -84,15 +90,31 @@ def _serve(jobs_read, results_write):
         os._exit(status)
 
 
+def _useful() -> bool:
+    # not when the parser is loaded already (tests, a long-lived process), nor without fork
+    return "tracker.models" not in sys.modules and hasattr(os, "fork")
+
+
+def start_early(command):
+    """Start the parser process for ``command`` (the first argument of the command line)
+    if it is one of PARSING_COMMANDS: called by the entry point before anything else
+    loads. Ended at exit if the command never takes it (``--help``, a bad option)."""
+    global _early
+    if list(command[:1]) and command[0] in PARSING_COMMANDS and _early is None and _useful():
+        _early = ParserProcess()
+        atexit.register(_early.close)
+
+
 @contextlib.contextmanager
 def started():
-    """A ParserProcess for the block, or None where it would not help: the parser is
-    loaded already (tests, a long-lived process), or there is no fork."""
-    if "tracker.models" in sys.modules or not hasattr(os, "fork"):
-        yield None
-        return
-    parser = ParserProcess()
+    """A ParserProcess for the block (the one the entry point started, or a new one), or
+    None where it would not help."""
+    global _early
+    parser, _early = _early, None
+    if parser is None and _useful():
+        parser = ParserProcess()
     try:
         yield parser
     finally:
-        parser.close()
+        if parser is not None:
+            parser.close()
