@@ -434,6 +434,23 @@ def test_a_broken_sources_file_is_one_problem(tmp_path):
     assert code == 1 and "1 problem(s)" in message and "unknown source" not in message
 
 
+@pytest.mark.parametrize("command", ["check", "build"])
+def test_a_file_that_does_not_read_is_one_problem_on_a_first_build(tmp_path, command):
+    # no earlier parse knows what it defines: the ids written in it stand for its claims
+    seeds = write_seeds(tmp_path / "seeds")
+    path = seeds / "documents" / "dailynk-report.yml"  # defines claims that other files refer to
+    path.write_text(path.read_text() + "notes: [unclosed\n")
+    db_path = tmp_path / "t.db"
+
+    result = runner.invoke(app, [command, str(seeds)] + (["--db", str(db_path)] if command == "build" else []))
+
+    assert result.exit_code == 1
+    output = " ".join(result.output.split())
+    assert "1 problem(s)" in output and "dailynk-report.yml" in output and "not valid YAML" in output
+    assert "unknown claim" not in output
+    assert not db_path.exists()
+
+
 def test_a_file_that_no_longer_reads_is_one_problem_on_a_rebuild(tmp_path):
     # the refs and links to the claims it defined are not reported again, one by one
     seeds = write_seeds(tmp_path / "seeds")
