@@ -212,6 +212,9 @@ def main():
     parser.add_argument("--content-from-stage-one", type=float, default=0.0, metavar="SHARE",
                         help="share of a token's content probability taken from stage one's content "
                         "marginals (the rest from stage two's); written beside the models")
+    parser.add_argument("--source-gap", type=float, default=0.0, metavar="P",
+                        help="fill the gap between two source spans of a sentence when every token in it "
+                        "is at least this likely a source (0: off); written beside the models")
     parser.add_argument("--neural", metavar="FILE",
                         help="the neural stage-one member in --out (bench/attributions/neural.py writes it), "
                         "listed in attribution-models.json")
@@ -293,6 +296,9 @@ def main():
     chosen = dict(zip(("cue", "source", "content", "bare_cue"), thresholds))
     if a.content_from_stage_one:
         chosen["content_from_stage_one"] = a.content_from_stage_one
+    if a.source_gap:
+        chosen["source_gap"] = a.source_gap
+        info["source_gap"] = a.source_gap
     if a.neural:
         chosen["neural_weight"] = a.neural_weight
         info["neural_weight"] = a.neural_weight
