@@ -65,6 +65,16 @@ def test_a_problem_found_by_the_parser_process_is_reported_and_nothing_written(s
     assert db_path.read_bytes() == before
 
 
+def test_check_reports_a_problem_found_by_the_parser_process(seeds):
+    document = seeds / "documents" / "wire-story.yml"
+    document.write_text(document.read_text().replace("relation: corroborates", "relation: echoes", 1))
+    done = subprocess.run([sys.executable, "-m", "tracker", "check", str(seeds)], capture_output=True, text=True,
+                          env=dict(os.environ, COLUMNS="1000"))
+    output = " ".join((done.stdout + done.stderr).split())
+    assert done.returncode == 1 and "Traceback" not in output, output
+    assert "wire-story.yml:" in output and "links[0]" in output and "relation" in output, output
+
+
 def test_an_edit_is_picked_up_through_the_parser_process(seeds, db_path):
     document = seeds / "documents" / "kcna-congress.yml"
     document.write_text(document.read_text().replace("title: ", "title: Retitled ", 1))
