@@ -374,7 +374,7 @@ def update(seeds_dir, cache_path, texts_dir=None, progress=lambda step, done=Non
                 batch = []
                 progress("parsing changed documents", index, len(to_parse))
         if not bulk:
-            conn.execute(EXPOSURE_ROWS_CHANGED)
+            exposure_rows_changed(conn)
     warnings = file_warnings(conn, seeds_dir, files)
     conn.close()
     return CacheUpdate(
@@ -438,9 +438,6 @@ def forget(conn, paths, track=True):
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS stale_texts (id TEXT, text TEXT, seed_file TEXT, position INTEGER)")
     conn.execute("CREATE INDEX IF NOT EXISTS temp.stale_texts_id ON stale_texts (id)")
     conn.execute("DELETE FROM temp.stale_texts")
-    for table, columns in EXPOSURE_COLUMNS.items():
-        conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS stale_{table} AS SELECT {columns} FROM main.{table} WHERE 0")
-        conn.execute(f"DELETE FROM temp.stale_{table}")
     if track:
         conn.execute("INSERT OR IGNORE INTO unchecked_files SELECT path FROM temp.stale")
         conn.execute(UNCHECKED_NAMES_OF_STALE)
@@ -448,9 +445,7 @@ def forget(conn, paths, track=True):
         conn.execute("INSERT INTO temp.stale_texts SELECT id, text, seed_file, position FROM claims "
                      "WHERE seed_file IN (SELECT path FROM temp.stale)")
         # and what the exposure check compares, as it was (exposure_rows_changed)
-        for table, columns in EXPOSURE_COLUMNS.items():
-            conn.execute(f"INSERT INTO temp.stale_{table} SELECT {columns} FROM main.{table} "
-                         "WHERE seed_file IN (SELECT path FROM temp.stale)")
+        exposure_rows(conn, "stale")
     else:
         conn.execute("DELETE FROM checked")
     conn.execute("DELETE FROM files WHERE path IN (SELECT path FROM temp.stale)")
@@ -494,36 +489,49 @@ EXPOSURE_COLUMNS = {
     "documents": "seed_file, id, notes",
 }
 # The claims whose protected quotes must be compared again after the rows of the changed
-# files (temp.stale) moved from temp.stale_* to what is stored now: the quoted claims, as
-# before and as now, of every changed file whose exposure rows differ (a quote there may
-# meet a claim text, a link note or a document note that came or went), and both ends of
-# every link that came or went (the quote of either end meets the other's text, wherever
-# the quote is). Claims only mentioned by such a file are not: the new mention of a much
-# repeated claim brings no quote of it elsewhere near a new text. A file rewritten with the
-# same rows (a title edit) adds nothing. Changed claim texts are unchecked_texts' part.
+# files (temp.stale) moved from temp.stale_* (forget) to temp.fresh_* (what is stored now,
+# exposure_rows_changed): the quoted claims, as before and as now, of every changed file
+# whose exposure rows differ (a quote there may meet a claim text, a link note or a
+# document note that came or went), and both ends of every link that came or went (the
+# quote of either end meets the other's text, wherever the quote is). Claims only
+# mentioned by such a file are not: the new mention of a much repeated claim brings no
+# quote of it elsewhere near a new text. A file rewritten with the same rows (a title
+# edit) adds nothing. Changed claim texts are unchecked_texts' part.
 EXPOSURE_ROWS_CHANGED = """
-WITH new_appearances AS (SELECT seed_file, document_id, claim_id, source_id, quote FROM main.appearances
-                         WHERE seed_file IN (SELECT path FROM temp.stale)),
-new_links AS (SELECT seed_file, document_id, position, from_claim_id, to_claim_id, note FROM main.links
-              WHERE seed_file IN (SELECT path FROM temp.stale)),
-changed_links AS (SELECT * FROM (SELECT * FROM temp.stale_links EXCEPT SELECT * FROM new_links)
-                  UNION SELECT * FROM (SELECT * FROM new_links EXCEPT SELECT * FROM temp.stale_links)),
+WITH changed_links AS (
+    SELECT * FROM (SELECT * FROM temp.stale_links EXCEPT SELECT * FROM temp.fresh_links)
+    UNION SELECT * FROM (SELECT * FROM temp.fresh_links EXCEPT SELECT * FROM temp.stale_links)
+),
 changed_files AS (
-    SELECT seed_file FROM (SELECT * FROM temp.stale_appearances EXCEPT SELECT * FROM new_appearances)
-    UNION SELECT seed_file FROM (SELECT * FROM new_appearances EXCEPT SELECT * FROM temp.stale_appearances)
+    SELECT seed_file FROM (SELECT * FROM temp.stale_appearances EXCEPT SELECT * FROM temp.fresh_appearances)
+    UNION SELECT seed_file FROM (SELECT * FROM temp.fresh_appearances EXCEPT SELECT * FROM temp.stale_appearances)
     UNION SELECT seed_file FROM changed_links
-    UNION SELECT seed_file FROM (SELECT * FROM temp.stale_documents EXCEPT SELECT seed_file, id, notes
-                                 FROM main.documents WHERE seed_file IN (SELECT path FROM temp.stale))
-    UNION SELECT seed_file FROM (SELECT seed_file, id, notes FROM main.documents
-                                 WHERE seed_file IN (SELECT path FROM temp.stale)
-                                 EXCEPT SELECT * FROM temp.stale_documents)
+    UNION SELECT seed_file FROM (SELECT * FROM temp.stale_documents EXCEPT SELECT * FROM temp.fresh_documents)
+    UNION SELECT seed_file FROM (SELECT * FROM temp.fresh_documents EXCEPT SELECT * FROM temp.stale_documents)
 )
 INSERT OR IGNORE INTO unchecked_exposures (claim_id)
 SELECT claim_id FROM temp.stale_appearances WHERE quote IS NOT NULL AND seed_file IN (SELECT seed_file FROM changed_files)
-UNION SELECT claim_id FROM new_appearances WHERE quote IS NOT NULL AND seed_file IN (SELECT seed_file FROM changed_files)
+UNION SELECT claim_id FROM temp.fresh_appearances
+      WHERE quote IS NOT NULL AND seed_file IN (SELECT seed_file FROM changed_files)
 UNION SELECT from_claim_id FROM changed_links
 UNION SELECT to_claim_id FROM changed_links
 """
+
+
+def exposure_rows(conn, kept):
+    """Copy the exposure rows (EXPOSURE_COLUMNS) of the files in temp.stale into
+    temp.{kept}_* ('stale': as they were, before forget drops them; 'fresh': as stored)."""
+    for table, columns in EXPOSURE_COLUMNS.items():
+        conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {kept}_{table} AS SELECT {columns} FROM main.{table} WHERE 0")
+        conn.execute(f"DELETE FROM temp.{kept}_{table}")
+        conn.execute(f"INSERT INTO temp.{kept}_{table} SELECT {columns} FROM main.{table} "
+                     "WHERE seed_file IN (SELECT path FROM temp.stale)")
+
+
+def exposure_rows_changed(conn):
+    """Note in unchecked_exposures the claims whose quotes the stored files' rows pair anew."""
+    exposure_rows(conn, "fresh")
+    conn.execute(EXPOSURE_ROWS_CHANGED)
 
 
 # A claim defined with a text, or at a place, that none of the rows forget() dropped had.
@@ -539,16 +547,15 @@ def parse_all(work, parser=None):
     A few files go to ``parser`` (a ParserProcess) when there is one, which is ended
     unused otherwise."""
     workers = min(os.cpu_count() or 1, 8)
-    if workers < 2 or len(work) < 200:
-        if parser is not None and work:
+    few = workers < 2 or len(work) < 200
+    if parser is not None:
+        if few and work:
             yield from parser.parse(work)
             return
-        if parser is not None:
-            parser.close()
+        parser.close()
+    if few:
         yield from map(parse_file, work)
         return
-    if parser is not None:
-        parser.close()
     import concurrent.futures  # (with logging and pickle: not for a rebuild that parses little)
 
     with concurrent.futures.ProcessPoolExecutor(max_workers=workers) as pool:
