@@ -705,11 +705,12 @@ def table_counts(conn, everything, appearances_added):
     rebuild at 100,000 claims); the other tables are counted."""
     counts = {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
               for table in COUNTED_TABLES if table != "appearances"}
-    before = conn.execute("SELECT value FROM build_state WHERE key = 'counts'").fetchone()
-    if everything or before is None or "appearances" not in json.loads(before[0]):
+    stored = conn.execute("SELECT value FROM build_state WHERE key = 'counts'").fetchone()
+    before = json.loads(stored[0]).get("appearances") if stored else None
+    if everything or before is None:
         counts["appearances"] = conn.execute("SELECT count(*) FROM appearances").fetchone()[0]
     else:
-        counts["appearances"] = json.loads(before[0])["appearances"] + appearances_added
+        counts["appearances"] = before + appearances_added
     return {table: counts[table] for table in COUNTED_TABLES}
 
 

@@ -43,22 +43,26 @@ class ParserProcess:
         """cache.parse_file of each item, in order; in this process if the parser failed."""
         from .cache import parse_file
 
+        # (each pipe end is owned by its file object from here: closed however this ends)
+        jobs, results = os.fdopen(self.jobs, "wb"), os.fdopen(self.results, "rb")
         try:
-            with os.fdopen(self.jobs, "wb") as jobs:
+            with jobs:
                 pickle.dump(work, jobs, protocol=pickle.HIGHEST_PROTOCOL)
-            with os.fdopen(self.results, "rb") as results:
+            with results:
                 parsed = pickle.load(results)
         except (OSError, EOFError, pickle.UnpicklingError):
             parsed = None  # (it died: the same work here says why, with a traceback)
-        self._reap()
+        finally:
+            results.close()
+            self._reap()
         return parsed if parsed is not None else [parse_file(item) for item in work]
 
     def close(self):
         """End the parser unused (nothing to parse, or too much for one process)."""
         if not self.done:
-            with contextlib.suppress(OSError):
-                os.close(self.jobs)
-                os.close(self.results)
+            for end in (self.jobs, self.results):
+                with contextlib.suppress(OSError):
+                    os.close(end)
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)
             self._reap()
@@ -100,7 +104,7 @@ def start_early(command):
     if it is one of PARSING_COMMANDS: called by the entry point before anything else
     loads. Ended at exit if the command never takes it (``--help``, a bad option)."""
     global _early
-    if list(command[:1]) and command[0] in PARSING_COMMANDS and _early is None and _useful():
+    if command and command[0] in PARSING_COMMANDS and _early is None and _useful():
         _early = ParserProcess()
         atexit.register(_early.close)
 
