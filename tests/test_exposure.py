@@ -3,6 +3,7 @@ warns, publish refuses and writes nothing."""
 
 import copy
 import re
+import sqlite3
 
 import pytest
 from typer.testing import CliRunner
@@ -124,3 +125,64 @@ def test_a_shown_warning_keeps_its_right_line_through_rebuilds_and_edits(tmp_pat
     path.write_text("# two lines\n# above it\n" + path.read_text())
     moved = shown_and_real_line()
     assert moved[0] == moved[1] == first[1] + 2
+
+
+# The pairs exposure.candidates() must give, as SPEC section 7 states them, in one plain
+# query: every protected quote with the texts of the claims of its document and of the
+# claims linked to its claim, the notes of the links of its document or touching its
+# claim (not a reviewer's link, which has no document), and its document's notes.
+PAIRS_AS_STATED = """
+WITH protected AS (
+    SELECT a.document_id, a.claim_id, a.source_id, s.name AS source_name, a.quote
+    FROM appearances a JOIN sources s ON s.id = a.source_id
+    WHERE s.sensitivity = 'protected' AND a.quote IS NOT NULL
+)
+SELECT p.claim_id, p.source_id, p.source_name, p.quote, 'claim text', c.id, c.text, NULL, NULL
+FROM protected p, claims c
+WHERE c.id IN (SELECT claim_id FROM appearances WHERE document_id = p.document_id)
+   OR (c.id != p.claim_id AND (
+       EXISTS (SELECT 1 FROM links WHERE from_claim_id = p.claim_id AND to_claim_id = c.id)
+       OR EXISTS (SELECT 1 FROM links WHERE to_claim_id = p.claim_id AND from_claim_id = c.id)))
+UNION
+SELECT p.claim_id, p.source_id, p.source_name, p.quote, 'link note',
+       l.document_id || ' links[' || l.position || '] (' || l.from_claim_id || ' - ' || l.to_claim_id || ')',
+       l.note, l.document_id, l.position
+FROM protected p, links l
+WHERE l.note IS NOT NULL AND l.document_id IS NOT NULL
+  AND (l.document_id = p.document_id OR p.claim_id IN (l.from_claim_id, l.to_claim_id))
+UNION
+SELECT p.claim_id, p.source_id, p.source_name, p.quote, 'document note', d.id, d.notes, NULL, NULL
+FROM protected p JOIN documents d ON d.id = p.document_id
+WHERE d.notes IS NOT NULL
+"""
+
+
+def test_candidates_pair_each_quote_with_every_text_written_from_its_material(tmp_path, monkeypatch):
+    documents = world("document note")
+    report, story = documents["dailynk-report"], documents["wire-story"]
+    # a second protected quote in the same document; a link of that document between two
+    # other claims, and links touching the quoted claim from other documents, both ways
+    report["claims"][0].update(source="dnk-hyesan", quote="conditions in the provinces got much worse again this year")
+    report["links"] = [{"from": "villa-rumour", "to": "hardship-provinces", "relation": "corroborates",
+                        "note": "Both from the same trip."}]
+    story["links"].append({"from": "market-crackdown", "to": "sanctions-biting", "relation": "corroborates",
+                           "note": "Crackdowns follow shortages."})
+    documents["kcna-congress"]["links"] = [{"from": "kim-plan-failed", "to": "market-crackdown",
+                                            "relation": "contradicts"}]
+    seeds = write_seeds(tmp_path / "seeds", documents=documents)
+    db = tmp_path / "tracker.db"
+    assert run("build", seeds, "--db", db)[0] == 0
+    # a reviewer's link, with a note, touching the quoted claim
+    assert run("link", "market-crackdown", "hardship-provinces", "--relation", "corroborates",
+               "--note", "Reviewer: same week.", "--db", db)[0] == 0
+    # few places per query, so that the pairing crosses queries
+    monkeypatch.setattr(exposure, "PLACES_PER_QUERY", 1)
+    for path in (db, tmp_path / "tracker.db.cache"):
+        conn = sqlite3.connect(path)
+        expected = set(conn.execute(PAIRS_AS_STATED))
+        got = list(exposure.candidates(conn))
+        assert set(got) == expected
+        kinds = {row[4] for row in got}
+        assert kinds == {"claim text", "link note", "document note"}, kinds
+        assert not any("Reviewer" in row[6] for row in got)
+        conn.close()

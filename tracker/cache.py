@@ -480,7 +480,7 @@ def store(conn, batch, track=True):
     conn.executemany(UNCHECKED_TEXT, ((r[0], r[0], r[1], r[8], r[7]) for p in batch for r in p["claims"]))
 
 
-# What the exposure check reads of a file's rows (exposure.CANDIDATES): which claims
+# What the exposure check reads of a file's rows (exposure.candidates): which claims
 # appear in which document, with which source and quote; the links recorded in it, with
 # their notes and places; the document's notes.
 EXPOSURE_COLUMNS = {

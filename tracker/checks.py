@@ -367,9 +367,6 @@ UNION SELECT from_claim_id FROM links WHERE to_claim_id IN (SELECT claim_id FROM
 UNION SELECT claim_id FROM appearances WHERE seed_file IN (
     SELECT seed_file FROM appearances WHERE claim_id IN (SELECT claim_id FROM unchecked_texts))
 """
-# exposure.CANDIDATES asked only about the protected quotes of the claims in scope.
-PROTECTED_QUOTES = "WHERE s.sensitivity = 'protected' AND a.quote IS NOT NULL"
-IN_SCOPE = " AND a.claim_id IN (SELECT claim_id FROM temp.exposure_scope)"
 STORE_EXPOSURE = "INSERT INTO exposure_warnings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 STORED_EXPOSURES = """
 SELECT claim_id, kind, target, source_id, names_source, similarity, seed_file, loc, entry, field, message
@@ -386,19 +383,17 @@ def compute_exposures(cache_path, seeds_dir, full):
 
     conn = open_cache(cache_path)
     try:
-        query, scope = exposure.CANDIDATES_EACH, None
-        kept = STORED_EXPOSURES
-        if not full and PROTECTED_QUOTES in query:
+        scope, kept = None, STORED_EXPOSURES
+        if not full:
             conn.execute("CREATE TEMP TABLE IF NOT EXISTS exposure_scope (claim_id TEXT PRIMARY KEY)")
             conn.execute("DELETE FROM temp.exposure_scope")
             conn.execute(EXPOSURE_SCOPE)
             scope = [row[0] for row in conn.execute("SELECT claim_id FROM temp.exposure_scope")]
-            query = query.replace(PROTECTED_QUOTES, PROTECTED_QUOTES + IN_SCOPE)
             kept += " WHERE claim_id NOT IN (SELECT claim_id FROM temp.exposure_scope)"
-        # the candidates streamed (two million rows at a million claims: they never sit in
-        # memory, nor are they sorted), what is found kept by claim, in claim order
+        # the candidates streamed (two million pairs at a million claims: they never sit
+        # in memory, nor are they sorted), what is found kept by claim, in claim order
         rows = []
-        for claim_id, exposed in exposure.exposures_by_claim(conn.execute(query)).items():
+        for claim_id, exposed in exposure.exposures_by_claim(exposure.candidates(conn, in_scope=not full)).items():
             for found in exposed:
                 params = found.link if found.kind == "link note" else (found.target,)
                 seed_file, loc, entry = conn.execute(EXPOSED_PLACES[found.kind], params).fetchone()

@@ -20,6 +20,7 @@ common phrases ("the situation is bad") are never counted.
 
 import dataclasses
 import functools
+import json
 import re
 
 THRESHOLD = 80
@@ -27,63 +28,89 @@ MIN_WORDS = 6
 
 _NOT_WORD = re.compile(r"[^\w]+")
 
-# Each protected quote with the texts written from the same material. ``place`` names
-# the text for a message: the claim, the link (document and position) or the document.
-# Columns exist under the same names in the full database and in the seed cache.
-CANDIDATES = """
-WITH protected AS (
-    SELECT a.document_id, a.claim_id, a.source_id, a.quote, s.name AS source_name
-    FROM appearances a JOIN sources s ON s.id = a.source_id
-    WHERE s.sensitivity = 'protected' AND a.quote IS NOT NULL
-),
--- the links of the quote's document and those touching its claim: each way of reaching
--- a link is a branch of its own, so that every join is an index lookup (an OR in a join
--- condition scans every link for every quote)
-reached_links AS (
-    SELECT p.claim_id, p.source_id, p.source_name, p.quote, l.rowid AS link
-    FROM protected p JOIN links l ON l.document_id = p.document_id
-    UNION SELECT p.claim_id, p.source_id, p.source_name, p.quote, l.rowid
-    FROM protected p JOIN links l ON l.from_claim_id = p.claim_id
-    UNION SELECT p.claim_id, p.source_id, p.source_name, p.quote, l.rowid
-    FROM protected p JOIN links l ON l.to_claim_id = p.claim_id
-)
--- claim texts: the claims of the quote's document, and the claims linked to it. Every
--- branch carries its quote's columns, so the union is the answer (joining the texts
--- back onto the quotes cost 40% more).
-SELECT p.claim_id, p.source_id, p.source_name, p.quote, 'claim text' AS kind,
-       c.id AS target, c.text AS written, NULL AS link_document, NULL AS link_position
-FROM protected p
-JOIN appearances o ON o.document_id = p.document_id
+# The protected quotes, then the texts written from the same material, fetched by the
+# place they share with a quote: its document (the claim texts of the document, the
+# notes of its links, its notes) and its claim (the texts of the claims linked to it,
+# the notes of the links touching it). Each text is read once for its place and paired
+# with that place's quotes in Python: one query joining each quote to every text read
+# each text again for every quote of its document (245,000 rows of nine columns on a
+# 50,000-claim tree of large documents, 1.7 s against 0.6 s). Columns exist under the
+# same names in the full database and in the seed cache.
+PROTECTED_QUOTES = """
+SELECT a.document_id, a.claim_id, a.source_id, s.name, a.quote
+FROM appearances a JOIN sources s ON s.id = a.source_id
+WHERE s.sensitivity = 'protected' AND a.quote IS NOT NULL
+"""
+# (a build's check of the claims a change can touch: checks.EXPOSURE_SCOPE)
+PROTECTED_QUOTES_IN_SCOPE = PROTECTED_QUOTES + "AND a.claim_id IN (SELECT claim_id FROM temp.exposure_scope)\n"
+# ?: a JSON list of document ids. A row: the place, kind, target (what a message names:
+# the claim, the link, the document), the text, and a link note's document and position.
+DOCUMENT_TEXTS = """
+SELECT o.document_id, 'claim text', c.id, c.text, NULL, NULL
+FROM json_each(?) q
+JOIN appearances o ON o.document_id = q.value
 JOIN claims c ON c.id = o.claim_id
-UNION
-SELECT p.claim_id, p.source_id, p.source_name, p.quote, 'claim text', c.id, c.text, NULL, NULL
-FROM protected p
-JOIN links l ON l.from_claim_id = p.claim_id
-JOIN claims c ON c.id = l.to_claim_id AND c.id != p.claim_id
-UNION
-SELECT p.claim_id, p.source_id, p.source_name, p.quote, 'claim text', c.id, c.text, NULL, NULL
-FROM protected p
-JOIN links l ON l.to_claim_id = p.claim_id
-JOIN claims c ON c.id = l.from_claim_id AND c.id != p.claim_id
-UNION
--- link notes: links recorded in the document, or touching the claim
-SELECT r.claim_id, r.source_id, r.source_name, r.quote, 'link note',
+UNION ALL
+SELECT l.document_id, 'link note',
        l.document_id || ' links[' || l.position || '] (' || l.from_claim_id || ' - ' || l.to_claim_id || ')',
        l.note, l.document_id, l.position
-FROM reached_links r JOIN links l ON l.rowid = r.link
--- (a reviewer's link has no document: its note is a review note, never published)
-WHERE l.note IS NOT NULL AND l.document_id IS NOT NULL
-UNION
-SELECT p.claim_id, p.source_id, p.source_name, p.quote, 'document note', d.id, d.notes, NULL, NULL
-FROM protected p JOIN documents d ON d.id = p.document_id
+FROM json_each(?) q JOIN links l ON l.document_id = q.value
+WHERE l.note IS NOT NULL
+UNION ALL
+SELECT d.id, 'document note', d.id, d.notes, NULL, NULL
+FROM json_each(?) q JOIN documents d ON d.id = q.value
 WHERE d.notes IS NOT NULL
 """
+# ?: a JSON list of claim ids. Each direction of a link is a branch of its own, so that
+# every join is an index lookup (an OR in a join condition scans every link). A
+# reviewer's link has no document: its note is a review note, never published.
+CLAIM_TEXTS = """
+SELECT q.value, 'claim text', c.id, c.text, NULL, NULL
+FROM json_each(?) q
+JOIN links l ON l.from_claim_id = q.value
+JOIN claims c ON c.id = l.to_claim_id AND c.id != q.value
+UNION ALL
+SELECT q.value, 'claim text', c.id, c.text, NULL, NULL
+FROM json_each(?) q
+JOIN links l ON l.to_claim_id = q.value
+JOIN claims c ON c.id = l.from_claim_id AND c.id != q.value
+UNION ALL
+SELECT q.value, 'link note',
+       l.document_id || ' links[' || l.position || '] (' || l.from_claim_id || ' - ' || l.to_claim_id || ')',
+       l.note, l.document_id, l.position
+FROM json_each(?) q JOIN links l ON l.from_claim_id = q.value
+WHERE l.note IS NOT NULL AND l.document_id IS NOT NULL
+UNION ALL
+SELECT q.value, 'link note',
+       l.document_id || ' links[' || l.position || '] (' || l.from_claim_id || ' - ' || l.to_claim_id || ')',
+       l.note, l.document_id, l.position
+FROM json_each(?) q JOIN links l ON l.to_claim_id = q.value
+WHERE l.note IS NOT NULL AND l.document_id IS NOT NULL
+"""
+# Places asked about per query: the texts stream, only the protected quotes are held.
+PLACES_PER_QUERY = 2000
 
-# The same rows for the build, which keeps the best per claim itself (exposures_by_claim),
-# without the UNION's de-duplication: that sorts every row, texts included (0.7 of 1.6 s
-# on a 50,000-claim tree of large documents). A row twice (a claim appearing twice in the
-# document, a linked claim that also appears there) only repeats a comparison.
-CANDIDATES_EACH = CANDIDATES.replace("\nUNION\n", "\nUNION ALL\n")
+
+def candidates(conn, in_scope=False):
+    """Each protected quote with each text written from the same material:
+    (claim, source, source name, quote, kind, target, text, link document, link position),
+    in no particular order. A pair may come twice (a claim appearing twice in the
+    document, a link note reached by its document and by its claim): it only repeats a
+    comparison. ``in_scope``: only the quotes of the claims in temp.exposure_scope."""
+    quotes = conn.execute(PROTECTED_QUOTES_IN_SCOPE if in_scope else PROTECTED_QUOTES).fetchall()
+    for place, query in ((0, DOCUMENT_TEXTS), (1, CLAIM_TEXTS)):
+        quotes_at = {}
+        for document_id, claim_id, source_id, source_name, quote in quotes:
+            key = document_id if place == 0 else claim_id
+            quotes_at.setdefault(key, []).append((claim_id, source_id, source_name, quote))
+        places = sorted(quotes_at)
+        for start in range(0, len(places), PLACES_PER_QUERY):
+            chunk = json.dumps(places[start:start + PLACES_PER_QUERY])
+            for at, kind, target, written, link_document, link_position in conn.execute(
+                    query, [chunk] * query.count("?")):
+                for claim_id, source_id, source_name, quote in quotes_at[at]:
+                    yield (claim_id, source_id, source_name, quote, kind, target, written,
+                           link_document, link_position)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -151,7 +178,7 @@ def names_source(source_name: str, written: str) -> bool:
 
 def best(rows, per_claim=False):
     """The nearest rendering of each written text for each protected source (and, apart,
-    each naming of one) among CANDIDATES rows: {key: Exposure}; ``per_claim``: for each
+    each naming of one) among candidates() rows: {key: Exposure}; ``per_claim``: for each
     claim whose quote it is, too (the key then starts with the claim)."""
     found = {}
     for claim_id, source_id, source_name, quote, kind, target, written, link_document, link_position in rows:
@@ -174,7 +201,7 @@ def worst_first(found):
 
 
 def exposures(rows):
-    """The near-verbatim renderings and namings among CANDIDATES rows, worst first."""
+    """The near-verbatim renderings and namings among candidates() rows, worst first."""
     return worst_first(best(rows).values())
 
 
@@ -189,5 +216,5 @@ def exposures_by_claim(rows):
 
 
 def find(conn):
-    """Every exposure in a database (full or seed cache) with the CANDIDATES columns."""
-    return exposures(conn.execute(CANDIDATES))
+    """Every exposure in a database (full or seed cache)."""
+    return exposures(candidates(conn))
