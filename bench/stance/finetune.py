@@ -203,7 +203,7 @@ def fit(config, rows, labels, index):
                 loss.backward()
                 optimizer.step()
                 schedule.step()
-                total += float(loss) * len(chunk)
+                total += float(loss.detach()) * len(chunk)
         print(f"  epoch {epoch}: loss {total / len(index):.4f}, {time.perf_counter() - started:.0f} s", flush=True)
     net.train(False)
     return net, tokenizer, vocab
@@ -308,8 +308,7 @@ def report(configs):
         for k in done:
             p[folds[k]] = np.load(directory / f"fold{k}.npy")
         index = np.concatenate([folds[k] for k in done])
-        sub = summary(p[index], labels[index], [np.searchsorted(np.sort(index), folds[k]) for k in done] if False else
-                      [np.where(np.isin(index, folds[k]))[0] for k in done], lr[index])
+        sub = summary(p[index], labels[index], [np.where(np.isin(index, folds[k]))[0] for k in done], lr[index])
         sub["folds_done"] = done
         base = config.split("-")[0]
         times = [json.loads((SCRATCH / "oof" / base / f"fold{k}.json").read_text())["seconds"]
