@@ -78,13 +78,9 @@ UNION ALL
 SELECT q.value, 'link note',
        l.document_id || ' links[' || l.position || '] (' || l.from_claim_id || ' - ' || l.to_claim_id || ')',
        l.note, l.document_id, l.position
-FROM json_each(?) q JOIN links l ON l.from_claim_id = q.value
-WHERE l.note IS NOT NULL AND l.document_id IS NOT NULL
-UNION ALL
-SELECT q.value, 'link note',
-       l.document_id || ' links[' || l.position || '] (' || l.from_claim_id || ' - ' || l.to_claim_id || ')',
-       l.note, l.document_id, l.position
-FROM json_each(?) q JOIN links l ON l.to_claim_id = q.value
+FROM json_each(?) q
+JOIN links l ON l.rowid IN (SELECT rowid FROM links WHERE from_claim_id = q.value
+                            UNION ALL SELECT rowid FROM links WHERE to_claim_id = q.value)
 WHERE l.note IS NOT NULL AND l.document_id IS NOT NULL
 """
 # Places asked about per query: the texts stream, only the protected quotes are held.
