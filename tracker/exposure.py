@@ -61,9 +61,9 @@ SELECT d.id, 'document note', d.id, d.notes, NULL, NULL
 FROM json_each(?) q JOIN documents d ON d.id = q.value
 WHERE d.notes IS NOT NULL
 """
-# ?: a JSON list of claim ids. Each direction of a link is a branch of its own, so that
-# every join is an index lookup (an OR in a join condition scans every link). A
-# reviewer's link has no document: its note is a review note, never published.
+# ?: a JSON list of claim ids. Each end of a link is looked up on its own index (an OR
+# in a join condition scans every link). A reviewer's link has no document: its note is
+# a review note, never published.
 CLAIM_TEXTS = """
 SELECT q.value, 'claim text', c.id, c.text, NULL, NULL
 FROM json_each(?) q
