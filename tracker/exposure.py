@@ -94,11 +94,11 @@ def candidates(conn, in_scope=False):
     document, a link note reached by its document and by its claim): it only repeats a
     comparison. ``in_scope``: only the quotes of the claims in temp.exposure_scope."""
     quotes = conn.execute(PROTECTED_QUOTES_IN_SCOPE if in_scope else PROTECTED_QUOTES).fetchall()
+    # (place: the column of a quote's row that its texts are fetched by)
     for place, query in ((0, DOCUMENT_TEXTS), (1, CLAIM_TEXTS)):
         quotes_at = {}
-        for document_id, claim_id, source_id, source_name, quote in quotes:
-            key = document_id if place == 0 else claim_id
-            quotes_at.setdefault(key, []).append((claim_id, source_id, source_name, quote))
+        for row in quotes:
+            quotes_at.setdefault(row[place], []).append(row[1:])
         places = sorted(quotes_at)
         for start in range(0, len(places), PLACES_PER_QUERY):
             chunk = json.dumps(places[start:start + PLACES_PER_QUERY])
