@@ -26,8 +26,8 @@ WHERE claims.id IN (SELECT claim_id FROM analysis_queue) AND r.claim_id = claims
 # Then what follows from the evidence and the decisions: status, rating, queue.
 APPLY_STATUSES = """
 UPDATE claims
-SET first_seen = s.first_seen,
-    appearances = s.appearances,
+SET first_seen = r.first_seen,
+    appearances = r.appearances,
     status = r.status,
     support_groups = r.support_groups,
     opposition_groups = r.opposition_groups,
@@ -42,10 +42,9 @@ SET first_seen = s.first_seen,
     -- the queue's order as one sortable key: rank, then the newest first possible day
     -- of first_seen ('2024' is 2024-01-01), then id
     queue_order = CASE WHEN r.queue_reason IS NOT NULL THEN printf('%d-%08d-%s', r.queue_rank,
-        99999999 - CAST(substr(replace(coalesce(s.first_seen, '0000') || '-01-01', '-', ''), 1, 8) AS INTEGER),
+        99999999 - CAST(substr(replace(coalesce(r.first_seen, '0000') || '-01-01', '-', ''), 1, 8) AS INTEGER),
         r.claim_id) END
 FROM claim_queue r
-JOIN claim_appearance_summary s ON s.claim_id = r.claim_id
 WHERE r.claim_id = claims.id
 """
 
