@@ -1,10 +1,12 @@
 """Suggested links: for each claim, the unlinked claims most likely about the same thing.
 
-Retrieval is one FTS5 query per batch of claims (bm25 over a search table of its own,
-`link_search`), whose rows hold a claim's text and quotes plus what the tracker knows
-about it as tokens: its tags, the period it occurred in, and entity names written the
+Retrieval is bm25 over a search table of its own (`link_search`, FTS5), whose rows
+hold a claim's text and quotes plus what the tracker knows about it as tokens: its tags, the period it occurred in, and entity names written the
 same way whatever their romanisation (Kim Jong Un / Kim Jong-un, Ryanggang /
-Yanggang). bm25 then weighs a shared rare tag or name as it weighs a rare word. The
+Yanggang). bm25 then weighs a shared rare tag or name as it weighs a rare word. A few
+claims are looked up by FTS5 queries; many (a full run) at once, set-based: the search
+rows as a sparse term matrix, FTS5's own bm25 computed over it for blocks of claims
+(`Corpus`; tests/test_suggest_links.py checks that both give the same candidates). The
 best candidates are re-ranked with the shared tags, period and names counted outright,
 and the stance model (stance.py) proposes the relation: `contradicts` where one claim
 reads as denying the other, else `corroborates`.
@@ -15,6 +17,7 @@ larger id).
 """
 
 import json
+import math
 import re
 import unicodedata
 
@@ -134,7 +137,8 @@ FROM claims c
 """
 
 # One statement per batch: every target's query against the search table, the best
-# candidates of each kept by a window.
+# candidates of each kept by a window (equal scores: the smaller claim id first, as
+# Corpus.candidates).
 CANDIDATES = """
 WITH matched AS MATERIALIZED (
     SELECT t.claim_id AS claim_id, s.claim_id AS other_claim_id, bm25(link_search) AS rank
@@ -142,7 +146,7 @@ WITH matched AS MATERIALIZED (
 ),
 ranked AS (
     SELECT claim_id, other_claim_id, rank,
-           row_number() OVER (PARTITION BY claim_id ORDER BY rank) AS n
+           row_number() OVER (PARTITION BY claim_id ORDER BY rank, other_claim_id) AS n
     FROM matched WHERE other_claim_id != claim_id
 )
 SELECT claim_id, other_claim_id, rank FROM ranked WHERE n <= :depth
@@ -155,7 +159,8 @@ SELECT claim_id, other_claim_id, rank FROM ranked WHERE n <= :depth
 DEPTH = 30          # bm25 candidates re-ranked per claim
 QUERY_TERMS = 16    # a claim's rarest terms make its query: bounded work per claim
 COMMON_FLOOR, COMMON_SHARE = 200, 0.005  # terms in more claims than this are not queried
-BATCH = 200         # claims per retrieval statement
+BATCH = 200         # claims per retrieval statement (FTS5 queries)
+SET_BASED_FROM = 200  # more claims than this are retrieved set-based (Corpus), fewer by FTS5 queries
 W_TAG, W_RELATED_TAGS, W_PERIOD, W_NAMES, W_OTHER_ORIGIN = 0.3, 0.4, 0.0, 0.0, 0.2
 CONTRADICTS_AT = 0.5  # the stance model's "against" probability that proposes contradicts
 
@@ -311,12 +316,139 @@ def denial_cues(a, b):
 
 
 def _query(terms, df, common):
+    """A claim's query terms, rarest first (the order bm25 sums them in)."""
     # The rarest terms, and none that most claims share: a term in thousands of claims
     # adds little to bm25 but makes every query match thousands of rows.
     # A claim made only of common terms is still queried by its three rarest.
     ordered = sorted(terms, key=lambda t: (df.get(t, 0), t))
-    rare = [t for t in ordered if df.get(t, 0) <= common][:QUERY_TERMS] or ordered[:3]
-    return " OR ".join(f'"{t}"' for t in rare)
+    return [t for t in ordered if df.get(t, 0) <= common][:QUERY_TERMS] or ordered[:3]
+
+
+def fts_candidates(conn, queries):
+    """{claim id: [(other claim id, bm25 score), ...]}: each claim's best DEPTH matches
+    by FTS5 queries against the search table, best first. ``queries`` maps a claim id
+    to its query terms."""
+    found = {}
+    conn.execute("DROP TABLE IF EXISTS temp.link_targets")
+    conn.execute("CREATE TEMP TABLE link_targets (claim_id TEXT PRIMARY KEY, query TEXT NOT NULL)")
+    conn.executemany("INSERT INTO link_targets VALUES (?, ?)",
+                     [(i, " OR ".join(f'"{t}"' for t in terms)) for i, terms in queries.items() if terms])
+    # In batches: the matches of one batch are held at once, not those of every claim.
+    target_ids = [r[0] for r in conn.execute("SELECT claim_id FROM temp.link_targets")]
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS link_batch (claim_id TEXT PRIMARY KEY, query TEXT NOT NULL)")
+    for start in range(0, len(target_ids), BATCH):
+        conn.execute("DELETE FROM temp.link_batch")
+        conn.executemany("INSERT INTO temp.link_batch SELECT claim_id, query FROM temp.link_targets WHERE claim_id = ?",
+                         [(i,) for i in target_ids[start:start + BATCH]])
+        for claim_id, other_id, rank in conn.execute(CANDIDATES, {"depth": DEPTH}):
+            found.setdefault(claim_id, []).append((other_id, -rank))
+    return found
+
+
+# FTS5's bm25 (fts5_aux.c): k1 and b, and the floor of a term's idf.
+K1, B, IDF_FLOOR = 1.2, 0.75, 1e-6
+PLAIN_BODY = re.compile(r"[a-z0-9 ]*")
+QUERY_BLOCK = 500   # claims per sparse product: a block's matches are held at once
+
+
+def fts_tokens(conn, bodies):
+    """Each body's tokens, exactly as the search table's tokenizer (unicode61) makes them:
+    a body of lower-case letters, digits and spaces is split on its spaces; any other
+    (a name with a letter that has no plain form, say) is tokenized by FTS5 itself."""
+    out = [body.split() if PLAIN_BODY.fullmatch(body) else None for body in bodies]
+    odd = [i for i, tokens in enumerate(out) if tokens is None]
+    if odd:
+        conn.execute("DROP TABLE IF EXISTS temp.link_odd_vocab")
+        conn.execute("DROP TABLE IF EXISTS temp.link_odd")
+        conn.execute("CREATE VIRTUAL TABLE temp.link_odd USING FTS5 (body, tokenize = 'unicode61')")
+        conn.execute("CREATE VIRTUAL TABLE temp.link_odd_vocab USING fts5vocab('temp', 'link_odd', 'instance')")
+        conn.executemany("INSERT INTO temp.link_odd (rowid, body) VALUES (?, ?)", [(i, bodies[i]) for i in odd])
+        for i in odd:
+            out[i] = []
+        for term, doc in conn.execute("SELECT term, doc FROM temp.link_odd_vocab"):
+            out[doc].append(term)
+        conn.execute("DROP TABLE temp.link_odd_vocab")
+        conn.execute("DROP TABLE temp.link_odd")
+    return out
+
+
+class Corpus:
+    """The search table's rows as a sparse matrix of bm25 term weights, for retrieving
+    the candidates of many claims at once.
+
+    The score is FTS5's bm25 with its sign turned (higher is better), computed as FTS5
+    computes it, operation by operation and summing a query's terms in the same order,
+    so that it equals FTS5's own: the sum over the query's terms t of
+    idf(t) * (f * (k1 + 1)) / (f + k1 * (1 - b + b * D / avgdl)), with
+    idf(t) = log((N - n + 0.5) / (n + 0.5)) (1e-6 where that is not positive), N the
+    rows, n the rows holding t, f its count in a row of D tokens, avgdl the mean D.
+    """
+
+    def __init__(self, conn, rows):
+        """``rows``: (claim id, search body) of every row of the search table."""
+        import numpy as np
+        from scipy import sparse
+
+        rows = sorted(rows)  # columns in claim id order: equal scores go to the smaller id
+        self.ids = [claim_id for claim_id, _ in rows]
+        self.column = {claim_id: i for i, claim_id in enumerate(self.ids)}
+        docs = fts_tokens(conn, [body for _, body in rows])
+        self.vocabulary = vocabulary = {}
+        terms = np.fromiter((vocabulary.setdefault(t, len(vocabulary)) for doc in docs for t in doc),
+                            dtype=np.int64)
+        lengths = np.fromiter((len(doc) for doc in docs), dtype=np.int64, count=len(docs))
+        n_rows = len(docs)
+        counts = sparse.csr_matrix(
+            (np.ones(len(terms)), (np.repeat(np.arange(n_rows), lengths), terms)),
+            shape=(n_rows, len(vocabulary)))
+        counts.sum_duplicates()
+        avgdl = int(lengths.sum()) / n_rows if n_rows else 1.0
+        f = counts.data
+        length = np.repeat(lengths, np.diff(counts.indptr)).astype(np.float64)
+        weights = (f * (K1 + 1.0)) / (f + K1 * ((1 - B) + B * length / avgdl))
+        self.weights = sparse.csr_matrix((weights, counts.indices, counts.indptr),
+                                         shape=counts.shape).T.tocsr()  # term x row
+        holding = np.diff(self.weights.indptr)
+        # Each distinct count's logarithm once, by the C library's log (as FTS5's).
+        idf = {}
+        for n in set(holding.tolist()):
+            value = math.log((n_rows - n + 0.5) / (n + 0.5))
+            idf[n] = value if value > 0.0 else IDF_FLOOR
+        self.idf = np.array([idf[n] for n in holding.tolist()], dtype=np.float64)
+
+    def candidates(self, queries):
+        """As fts_candidates: {claim id: [(other claim id, bm25 score), ...]}, best first."""
+        import numpy as np
+        from scipy import sparse
+
+        found = {}
+        items = [(claim_id, [self.vocabulary[t] for t in terms if t in self.vocabulary])
+                 for claim_id, terms in queries.items() if terms]
+        n_terms = len(self.vocabulary)
+        for start in range(0, len(items), QUERY_BLOCK):
+            block = items[start:start + QUERY_BLOCK]
+            # A query's terms in their own order (not sorted): the sparse product sums a
+            # row's score in the order of its terms, as FTS5 sums its phrases.
+            lengths = [len(terms) for _, terms in block]
+            columns = np.fromiter((t for _, terms in block for t in terms), dtype=np.int64, count=sum(lengths))
+            indptr = np.concatenate(([0], np.cumsum(lengths)))
+            query = sparse.csr_matrix((self.idf[columns], columns, indptr), shape=(len(block), n_terms))
+            scores = query @ self.weights
+            pointers, rows, values = scores.indptr, scores.indices, scores.data
+            for k, (claim_id, _) in enumerate(block):
+                others, score = rows[pointers[k]:pointers[k + 1]], values[pointers[k]:pointers[k + 1]]
+                keep = others != self.column.get(claim_id, -1)
+                others, score = others[keep], score[keep]
+                if len(score) > DEPTH:
+                    # Whatever scores at least the DEPTH-th best, then the best DEPTH of
+                    # those by score and claim id.
+                    floor = np.partition(score, len(score) - DEPTH)[len(score) - DEPTH]
+                    keep = score >= floor
+                    others, score = others[keep], score[keep]
+                order = np.lexsort((others, -score))[:DEPTH]
+                if len(order):
+                    found[claim_id] = [(self.ids[o], v) for o, v in zip(others[order].tolist(), score[order].tolist())]
+        return found
 
 
 def refresh(conn, claim_ids=None, limit=5, set_aside_links=False, stance_model=None):
@@ -345,20 +477,13 @@ def refresh(conn, claim_ids=None, limit=5, set_aside_links=False, stance_model=N
     # Document frequency of each token, to query a claim by its rarest terms.
     df = dict(conn.execute("SELECT term, claims FROM link_terms"))
     common = max(COMMON_FLOOR, COMMON_SHARE * len(origins))
-    conn.execute("DROP TABLE IF EXISTS temp.link_targets")
-    conn.execute("CREATE TEMP TABLE link_targets (claim_id TEXT PRIMARY KEY, query TEXT NOT NULL)")
-    conn.executemany("INSERT INTO link_targets VALUES (?, ?)",
-                     [(c.id, query) for c in targets if (query := _query(query_terms(c.body), df, common))])
-    found = {}
-    # In batches: the matches of one batch are held at once, not those of every claim.
-    target_ids = [r[0] for r in conn.execute("SELECT claim_id FROM temp.link_targets")]
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS link_batch (claim_id TEXT PRIMARY KEY, query TEXT NOT NULL)")
-    for start in range(0, len(target_ids), BATCH):
-        conn.execute("DELETE FROM temp.link_batch")
-        conn.executemany("INSERT INTO temp.link_batch SELECT claim_id, query FROM temp.link_targets WHERE claim_id = ?",
-                         [(i,) for i in target_ids[start:start + BATCH]])
-        for claim_id, other_id, rank in conn.execute(CANDIDATES, {"depth": DEPTH}):
-            found.setdefault(claim_id, []).append((other_id, -rank))
+    queries = {c.id: _query(query_terms(c.body), df, common) for c in targets}
+    if full or len(targets) > SET_BASED_FROM:
+        rows = ([(c.id, c.body) for c in targets] if full
+                else conn.execute("SELECT claim_id, body FROM link_search").fetchall())
+        found = Corpus(conn, rows).candidates(queries)
+    else:
+        found = fts_candidates(conn, queries)
 
     others = {c.id: c for c in targets}
     missing = {o for lst in found.values() for o, _ in lst} - set(others)
