@@ -20,6 +20,7 @@ import json
 import math
 import re
 import unicodedata
+from functools import lru_cache
 
 from ..database import has_table
 
@@ -66,6 +67,8 @@ not no also only other its own very
 
 def plain(text):
     """Lower case, diacritics and apostrophes removed: P'yŏngyang -> pyongyang."""
+    if text.isascii():  # nothing to decompose
+        return text.replace("'", "")
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("'", "").replace("’", "")
 
@@ -105,18 +108,24 @@ def tag_token(tag):
     return "tag" + re.sub(r"[^a-z0-9]", "", tag.lower())
 
 
-def search_body(text, quotes, tags, occurred):
-    """The indexed text of one claim: words, then name, tag and period tokens."""
+def search_body(text, quotes, tags, occurred, found_names=None):
+    """The indexed text of one claim: words, then name, tag and period tokens
+    (``found_names``: the names of its words, when already known)."""
     words = " ".join([text, *quotes])
-    extra = [f"ent{n}" for n in sorted(names(words))]
+    extra = [f"ent{n}" for n in sorted(names(words) if found_names is None else found_names)]
     extra += [tag_token(t) for t in tags]
     extra += periods(occurred)
     # Words stemmed here (the search table's tokenizer does not stem), so that the
     # term counts in link_terms are exactly what a query matches.
+    stemmed = [_stem(w) for w in WORD.findall(plain(words).lower()) if w not in STOP]
+    return " ".join(stemmed) + " " + " ".join(extra)
+
+
+@lru_cache(maxsize=1 << 16)
+def _stem(word):
     from .stance import stem
 
-    stemmed = [stem(w) for w in WORD.findall(plain(words).lower()) if w not in STOP]
-    return " ".join(stemmed) + " " + " ".join(extra)
+    return stem(word)
 
 
 def query_terms(body):
@@ -186,13 +195,14 @@ class Claim:
     """What retrieval and ranking need of a claim; its search body and names are worked
     out only when asked for (most candidates never need them)."""
 
-    __slots__ = ("id", "text", "tags", "periods", "document_id", "origin_id", "_row", "_quotes", "_names", "_body")
+    __slots__ = ("id", "text", "tags", "periods", "document_id", "origin_id", "_row", "_quotes", "_names", "_body",
+                 "_cues")
 
     def __init__(self, row, origin_id):
         self.id, self.text, self.document_id, self.origin_id = row[0], row[1], row[4], origin_id
         self.tags = frozenset(json.loads(row[2] or "[]"))
         self.periods = frozenset(periods(row[3]))
-        self._row, self._quotes, self._names, self._body = row, None, None, None
+        self._row, self._quotes, self._names, self._body, self._cues = row, None, None, None, None
 
     @property
     def quotes(self):
@@ -209,8 +219,16 @@ class Claim:
     @property
     def body(self):
         if self._body is None:
-            self._body = search_body(self.text, self.quotes, sorted(self.tags), self._row[3])
+            self._body = search_body(self.text, self.quotes, sorted(self.tags), self._row[3], self.names)
         return self._body
+
+    @property
+    def cues(self):
+        """The refuting and negation words of its text: two claims whose cues differ
+        have one such word that the other lacks (denial_cues)."""
+        if self._cues is None:
+            self._cues = _cues(self.text)
+        return self._cues
 
 
 def _count_terms(conn, bodies, sign):
@@ -308,11 +326,14 @@ def excluded_pairs(conn, set_aside_links=False):
 
 def denial_cues(a, b):
     """Whether one text has a refuting or negation word the other lacks."""
+    return _cues(a) != _cues(b)
+
+
+@lru_cache(maxsize=1 << 16)
+def _cues(text):
     from .stance import NEGATION, REFUTING, tokens
 
-    cues = REFUTING | NEGATION
-    words_a, words_b = set(tokens(a)), set(tokens(b))
-    return bool((words_a - words_b) & cues or (words_b - words_a) & cues)
+    return frozenset(tokens(text)) & (REFUTING | NEGATION)
 
 
 def _query(terms, df, common):
@@ -418,6 +439,12 @@ class Corpus:
 
     def candidates(self, queries):
         """As fts_candidates: {claim id: [(other claim id, bm25 score), ...]}, best first."""
+        return {claim_id: list(zip([self.ids[c] for c in columns.tolist()], scores.tolist()))
+                for claim_id, (columns, scores) in self.candidate_arrays(queries).items()}
+
+    def candidate_arrays(self, queries):
+        """{claim id: (columns, scores)}: as candidates, each other claim as its column
+        (its index in ``ids``), in numpy arrays."""
         import numpy as np
         from scipy import sparse
 
@@ -447,7 +474,7 @@ class Corpus:
                     others, score = others[keep], score[keep]
                 order = np.lexsort((others, -score))[:DEPTH]
                 if len(order):
-                    found[claim_id] = [(self.ids[o], v) for o, v in zip(others[order].tolist(), score[order].tolist())]
+                    found[claim_id] = (others[order].astype(np.int64), score[order])
         return found
 
 
@@ -458,6 +485,8 @@ def refresh(conn, claim_ids=None, limit=5, set_aside_links=False, stance_model=N
     are found by their new words. ``set_aside_links`` ignores the recorded links (to
     measure how many of them the suggestions find again).
     """
+    import numpy as np
+
     from .stance import model
 
     stance_model = stance_model or model()
@@ -478,70 +507,48 @@ def refresh(conn, claim_ids=None, limit=5, set_aside_links=False, stance_model=N
     df = dict(conn.execute("SELECT term, claims FROM link_terms"))
     common = max(COMMON_FLOOR, COMMON_SHARE * len(origins))
     queries = {c.id: _query(query_terms(c.body), df, common) for c in targets}
+    corpus = None
     if full or len(targets) > SET_BASED_FROM:
         rows = ([(c.id, c.body) for c in targets] if full
                 else conn.execute("SELECT claim_id, body FROM link_search").fetchall())
-        found = Corpus(conn, rows).candidates(queries)
+        corpus = Corpus(conn, rows)
+        found = corpus.candidate_arrays(queries)
     else:
         found = fts_candidates(conn, queries)
 
-    others = {c.id: c for c in targets}
-    missing = {o for lst in found.values() for o, _ in lst} - set(others)
+    claims = {c.id: c for c in targets}
+    if corpus is not None:
+        columns = [found[c.id][0] for c in targets if c.id in found]
+        involved = np.unique(np.concatenate(columns)).tolist() if columns else []
+        candidate_ids = [corpus.ids[c] for c in involved]
+    else:
+        candidate_ids = {o for lst in found.values() for o, _ in lst}
+    missing = set(candidate_ids) - set(claims)
     if missing:
         for row in _claims(conn, sorted(missing)):
-            others[row[0]] = Claim(row, origins[row[0]])
-    excluded = excluded_pairs(conn, set_aside_links)
-    relations = TagRelations(conn)
+            claims[row[0]] = Claim(row, origins[row[0]])
+    universe = sorted(claims.values(), key=lambda c: c.id)  # a claim's position: its id's rank
+    position = {c.id: i for i, c in enumerate(universe)}
 
-    best = {}
-    for claim in targets:
-        candidates = found.get(claim.id, [])
-        top_rank = max((r for _, r in candidates), default=0) or 1.0
-        scored = []
-        for other_id, rank in candidates:
-            pair = (claim.id, other_id) if claim.id < other_id else (other_id, claim.id)
-            if other_id == claim.id or pair in excluded:
-                continue
-            other = others[other_id]
-            shared_tags = claim.tags & other.tags
-            related = relations.related(claim.tags, other.tags)
-            shared_period = claim.periods & other.periods
-            shared_names = claim.names & other.names if W_NAMES else frozenset()
-            other_origin = claim.origin_id != other.origin_id
-            score = (rank / top_rank + W_TAG * len(shared_tags) + W_RELATED_TAGS * related
-                     + W_PERIOD * bool(shared_period) + W_NAMES * min(len(shared_names), 3)
-                     + W_OTHER_ORIGIN * other_origin)
-            scored.append((score, other, shared_tags, shared_period, shared_names, other_origin))
-        scored.sort(key=lambda s: (-s[0], s[1].id))
-        for score, other, shared_tags, shared_period, shared_names, other_origin in scored[:limit]:
-            pair = (claim.id, other.id) if claim.id < other.id else (other.id, claim.id)
-            if pair in best and best[pair][0] >= score:
-                continue
-            reasons = ["shared words" + (" (best match)" if other is scored[0][1] else "")]
-            if shared_tags:
-                reasons.append("shared tags: " + ", ".join(sorted(shared_tags)))
-            if shared_period:
-                reasons.append("same period: " + max(shared_period, key=len)[4:])
-            shared_names = shared_names or (claim.names & other.names)
-            if shared_names:
-                reasons.append("names: " + ", ".join(sorted(shared_names)[:4]))
-            if other_origin:
-                reasons.append("different origins")
-            best[pair] = (score, claim, other, reasons)
-
-    rows = []
-    for (a, b), (score, claim, other, reasons) in best.items():
-        relation = "corroborates"
-        if denial_cues(claim.text, other.text):
-            # Does either claim, read as a text about the other, deny it? The model is
-            # asked only where a denial or negation word sets the two apart: without
-            # one it all but never answers "against", and asking costs milliseconds.
-            against = max(stance_model.probabilities(claim.text, other.text)["against"],
-                          stance_model.probabilities(other.text, claim.text)["against"])
-            if against >= CONTRADICTS_AT:
-                relation = "contradicts"
-            reasons.append(f"stance model: denial {against:.2f}")
-        rows.append((a, b, relation, round(score, 4), "; ".join(reasons)))
+    # Every candidate of every target as arrays: target (its index in targets), other
+    # (its position), bm25 score.
+    target_of, other_of, rank_of = [], [], []
+    if corpus is not None:
+        to_position = np.full(len(corpus.ids), -1, dtype=np.int64)
+        to_position[involved] = [position[i] for i in candidate_ids]
+    for k, claim in enumerate(targets):
+        if claim.id not in found:
+            continue
+        if corpus is not None:
+            cols, scores = found[claim.id]
+            other_of.append(to_position[cols])
+            rank_of.append(scores)
+        else:
+            other_of.append(np.array([position[o] for o, _ in found[claim.id]], dtype=np.int64))
+            rank_of.append(np.array([r for _, r in found[claim.id]], dtype=np.float64))
+        target_of.append(np.full(len(rank_of[-1]), k, dtype=np.int64))
+    rows = _ranked(targets, universe, position, target_of, other_of, rank_of,
+                   excluded_pairs(conn, set_aside_links), TagRelations(conn), limit, stance_model)
 
     if full:
         conn.execute("DELETE FROM link_suggestions")
@@ -551,6 +558,143 @@ def refresh(conn, claim_ids=None, limit=5, set_aside_links=False, stance_model=N
     conn.executemany("INSERT OR REPLACE INTO link_suggestions (claim_id, other_claim_id, relation, score, reason) "
                      "VALUES (?, ?, ?, ?, ?)", rows)
     return len(rows)
+
+
+def _codes(values):
+    """Each value's code (equal values, one code) and one value per code."""
+    codes, kinds = {}, []
+    out = []
+    for value in values:
+        code = codes.get(value)
+        if code is None:
+            code = codes[value] = len(kinds)
+            kinds.append(value)
+        out.append(code)
+    return out, kinds
+
+
+def _ranked(targets, universe, position, target_of, other_of, rank_of, excluded, relations, limit, stance_model):
+    """The rows of link_suggestions from every target's bm25 candidates.
+
+    Each candidate is scored (bm25 relative to the target's best candidate, plus shared
+    tags, related tags, a shared period, shared names and another origin), each target
+    keeps its best ``limit`` (equal scores: the smaller claim id), and a pair kept by both
+    its claims is written once, as the one that scored it higher (equal: the first
+    target in id order). Arrays throughout: the tag, period and origin terms depend only
+    on the claims' tag sets, periods and origins, worked out once per pair of those.
+    """
+    import numpy as np
+
+    empty = np.zeros(0, dtype=np.int64)
+    target = np.concatenate(target_of) if target_of else empty
+    other = np.concatenate(other_of) if other_of else empty
+    rank = np.concatenate(rank_of) if rank_of else np.zeros(0)
+    me = np.array([position[c.id] for c in targets], dtype=np.int64)[target]
+    n = len(universe)
+
+    top = np.zeros(len(targets))
+    np.maximum.at(top, target, rank)
+    top[top == 0] = 1.0
+
+    tag_code, tag_sets = _codes(c.tags for c in universe)
+    period_code, period_sets = _codes(c.periods for c in universe)
+    origin_code, _ = _codes(c.origin_id for c in universe)
+    tag_code, period_code, origin_code = np.array(tag_code), np.array(period_code), np.array(origin_code)
+
+    def per_pair(codes, kinds, work):
+        pairs = codes[me] * len(kinds) + codes[other]
+        unique, inverse = np.unique(pairs, return_inverse=True)
+        values = [work(kinds[p // len(kinds)], kinds[p % len(kinds)]) for p in unique.tolist()]
+        return np.array(values, dtype=np.float64).reshape(-1)[inverse] if values else np.zeros(0)
+
+    shared_tags = per_pair(tag_code, tag_sets, lambda a, b: len(a & b))
+    related = per_pair(tag_code, tag_sets, relations.related)
+    shared_period = per_pair(period_code, period_sets, lambda a, b: bool(a & b))
+    if W_NAMES:
+        shared_names = np.array([min(len(universe[a].names & universe[b].names), 3)
+                                 for a, b in zip(me.tolist(), other.tolist())], dtype=np.float64)
+    else:
+        shared_names = np.zeros(len(rank))
+    other_origin = (origin_code[me] != origin_code[other]).astype(np.float64)
+    # As the sum was written for one pair, term by term (the same float operations).
+    score = rank / top[target]
+    score = score + W_TAG * shared_tags
+    score = score + W_RELATED_TAGS * related
+    score = score + W_PERIOD * shared_period
+    score = score + W_NAMES * shared_names
+    score = score + W_OTHER_ORIGIN * other_origin
+
+    pair = np.minimum(me, other) * n + np.maximum(me, other)
+    never = [position[a] * n + position[b] if position[a] < position[b] else position[b] * n + position[a]
+             for a, b in excluded if a in position and b in position]
+    keep = ~np.isin(pair, np.array(never, dtype=np.int64))
+    target, other, me, score, pair = target[keep], other[keep], me[keep], score[keep], pair[keep]
+    shared_tags, shared_period, other_origin = shared_tags[keep], shared_period[keep], other_origin[keep]
+
+    # Each target's candidates best first (equal scores: the smaller id), its first `limit` kept.
+    order = np.lexsort((other, -score, target))
+    place = np.arange(len(order)) - np.searchsorted(target[order], target[order], side="left")
+    kept = order[place < limit]
+    first = (place < limit) & (place == 0)
+    best_match = np.zeros(len(target), dtype=bool)
+    best_match[order[first]] = True
+    # A pair kept twice: the higher score, else the earlier; rows in order of first sight.
+    sequence = np.arange(len(kept))
+    by_pair = np.lexsort((sequence, -score[kept], pair[kept]))
+    pairs = pair[kept][by_pair]
+    starts = np.flatnonzero(np.concatenate(([True], pairs[1:] != pairs[:-1]))) if len(pairs) else empty
+    winners = kept[by_pair[starts]]
+    winners = winners[np.argsort(np.minimum.reduceat(sequence[by_pair], starts), kind="stable")] if len(starts) else empty
+
+    denial = _Denial(stance_model)
+    tag_words, period_words = {}, {}
+    rows = []
+    for e, best, tags_shared, period_shared, different in zip(
+            winners.tolist(), best_match[winners].tolist(), shared_tags[winners].tolist(),
+            shared_period[winners].tolist(), other_origin[winners].tolist()):
+        claim, partner = universe[me[e]], universe[other[e]]
+        reasons = ["shared words (best match)" if best else "shared words"]
+        if tags_shared:
+            key = (claim.tags, partner.tags)
+            if key not in tag_words:
+                tag_words[key] = "shared tags: " + ", ".join(sorted(claim.tags & partner.tags))
+            reasons.append(tag_words[key])
+        if period_shared:
+            key = (claim.periods, partner.periods)
+            if key not in period_words:
+                period_words[key] = "same period: " + max(claim.periods & partner.periods, key=len)[4:]
+            reasons.append(period_words[key])
+        shared = claim.names & partner.names
+        if shared:
+            reasons.append("names: " + ", ".join(sorted(shared)[:4]))
+        if different:
+            reasons.append("different origins")
+        relation = "corroborates"
+        if claim.cues != partner.cues:
+            # Does either claim, read as a text about the other, deny it? The model is
+            # asked only where a denial or negation word sets the two apart: without
+            # one it all but never answers "against", and asking costs milliseconds.
+            against = denial(claim.text, partner.text)
+            if against >= CONTRADICTS_AT:
+                relation = "contradicts"
+            reasons.append(f"stance model: denial {against:.2f}")
+        a, b = (claim.id, partner.id) if claim.id < partner.id else (partner.id, claim.id)
+        rows.append((a, b, relation, round(float(score[e]), 4), "; ".join(reasons)))
+    return rows
+
+
+class _Denial:
+    """The stance model's "against" for a pair of texts, either read as about the other
+    (the larger), once per pair of texts."""
+
+    def __init__(self, stance_model):
+        self.model, self.seen = stance_model, {}
+
+    def __call__(self, a, b):
+        key = (a, b) if a < b else (b, a)
+        if key not in self.seen:
+            self.seen[key] = max(self.model.probabilities(a, b)["against"], self.model.probabilities(b, a)["against"])
+        return self.seen[key]
 
 
 def refresh_after_build(conn, limit=5):
