@@ -117,25 +117,15 @@ def search_body(text, quotes, tags, occurred, found_names=None):
     extra += periods(occurred)
     # Words stemmed here (the search table's tokenizer does not stem), so that the
     # term counts in link_terms are exactly what a query matches.
-    stemmed = [_stem(w) for w in WORD.findall(plain(words).lower()) if w not in STOP]
+    from .stance import stem  # cached
+
+    stemmed = [stem(w) for w in WORD.findall(plain(words).lower()) if w not in STOP]
     return " ".join(stemmed) + " " + " ".join(extra)
-
-
-@lru_cache(maxsize=1 << 16)
-def _stem(word):
-    from .stance import stem
-
-    return stem(word)
 
 
 def query_terms(body):
     """A claim body's distinct content tokens, in order."""
-    terms = []
-    for word in WORD.findall(body.lower()):
-        if word in STOP or len(word) < 3 or word in terms:
-            continue
-        terms.append(word)
-    return terms
+    return list(dict.fromkeys(w for w in WORD.findall(body.lower()) if len(w) >= 3 and w not in STOP))
 
 
 CLAIM_ROWS = """
@@ -462,10 +452,14 @@ class Corpus:
             query = sparse.csr_matrix((self.idf[columns], columns, indptr), shape=(len(block), n_terms))
             scores = query @ self.weights
             pointers, rows, values = scores.indptr, scores.indices, scores.data
+            # A claim never matches itself: its own column is dropped from its row.
+            own = np.array([self.column.get(claim_id, -1) for claim_id, _ in block], dtype=rows.dtype)
+            keep = rows != np.repeat(own, np.diff(pointers))
+            if not keep.all():
+                rows, values = rows[keep], values[keep]
+                pointers = np.concatenate(([0], np.cumsum(keep)))[pointers]
             for k, (claim_id, _) in enumerate(block):
                 others, score = rows[pointers[k]:pointers[k + 1]], values[pointers[k]:pointers[k + 1]]
-                keep = others != self.column.get(claim_id, -1)
-                others, score = others[keep], score[keep]
                 if len(score) > DEPTH:
                     # Whatever scores at least the DEPTH-th best, then the best DEPTH of
                     # those by score and claim id.
@@ -589,87 +583,95 @@ def _ranked(targets, universe, position, target_of, other_of, rank_of, excluded,
     target = np.concatenate(target_of) if target_of else empty
     other = np.concatenate(other_of) if other_of else empty
     rank = np.concatenate(rank_of) if rank_of else np.zeros(0)
-    me = np.array([position[c.id] for c in targets], dtype=np.int64)[target]
     n = len(universe)
 
+    # Relative to the best candidate, excluded pairs included.
     top = np.zeros(len(targets))
     np.maximum.at(top, target, rank)
     top[top == 0] = 1.0
+    relative = rank / top[target]
+
+    me = np.array([position[c.id] for c in targets], dtype=np.int64)[target]
+    pair = np.minimum(me, other) * n + np.maximum(me, other)
+    never = [position[a] * n + position[b] if position[a] < position[b] else position[b] * n + position[a]
+             for a, b in excluded if a in position and b in position]
+    if never:
+        keep = ~np.isin(pair, np.array(never, dtype=np.int64))
+        target, other, me, relative, pair = target[keep], other[keep], me[keep], relative[keep], pair[keep]
 
     tag_code, tag_sets = _codes(c.tags for c in universe)
     period_code, period_sets = _codes(c.periods for c in universe)
     origin_code, _ = _codes(c.origin_id for c in universe)
-    tag_code, period_code, origin_code = np.array(tag_code), np.array(period_code), np.array(origin_code)
-
-    def per_pair(codes, kinds, work):
-        pairs = codes[me] * len(kinds) + codes[other]
-        unique, inverse = np.unique(pairs, return_inverse=True)
-        values = [work(kinds[p // len(kinds)], kinds[p % len(kinds)]) for p in unique.tolist()]
-        return np.array(values, dtype=np.float64).reshape(-1)[inverse] if values else np.zeros(0)
-
-    shared_tags = per_pair(tag_code, tag_sets, lambda a, b: len(a & b))
-    related = per_pair(tag_code, tag_sets, relations.related)
-    shared_period = per_pair(period_code, period_sets, lambda a, b: bool(a & b))
+    shared_tags, related = _per_pair(np.array(tag_code), tag_sets, me, other,
+                                     lambda a, b: len(a & b), relations.related)
+    (shared_period,) = _per_pair(np.array(period_code), period_sets, me, other, lambda a, b: bool(a & b))
     if W_NAMES:
         shared_names = np.array([min(len(universe[a].names & universe[b].names), 3)
                                  for a, b in zip(me.tolist(), other.tolist())], dtype=np.float64)
     else:
-        shared_names = np.zeros(len(rank))
+        shared_names = np.zeros(len(relative))
+    origin_code = np.array(origin_code)
     other_origin = (origin_code[me] != origin_code[other]).astype(np.float64)
-    # As the sum was written for one pair, term by term (the same float operations).
-    score = rank / top[target]
-    score = score + W_TAG * shared_tags
+    # The sum as written for one pair, term by term (the same float operations).
+    score = relative + W_TAG * shared_tags
     score = score + W_RELATED_TAGS * related
     score = score + W_PERIOD * shared_period
     score = score + W_NAMES * shared_names
     score = score + W_OTHER_ORIGIN * other_origin
 
-    pair = np.minimum(me, other) * n + np.maximum(me, other)
-    never = [position[a] * n + position[b] if position[a] < position[b] else position[b] * n + position[a]
-             for a, b in excluded if a in position and b in position]
-    keep = ~np.isin(pair, np.array(never, dtype=np.int64))
-    target, other, me, score, pair = target[keep], other[keep], me[keep], score[keep], pair[keep]
-    shared_tags, shared_period, other_origin = shared_tags[keep], shared_period[keep], other_origin[keep]
-
-    # Each target's candidates best first (equal scores: the smaller id), its first `limit` kept.
-    order = np.lexsort((other, -score, target))
-    place = np.arange(len(order)) - np.searchsorted(target[order], target[order], side="left")
-    kept = order[place < limit]
-    first = (place < limit) & (place == 0)
+    # Each target's candidates best first (equal scores: the smaller id), its first
+    # `limit` kept: a row per target (at most DEPTH candidates), sorted by id and then,
+    # stably, by score.
+    counts = np.bincount(target, minlength=len(targets))
+    column = np.arange(len(target)) - (np.cumsum(counts) - counts)[target]
+    width = int(counts.max()) if len(target) else 0
+    by_score = np.full((len(targets), width), np.inf)
+    by_id = np.full((len(targets), width), n, dtype=np.int64)
+    entry = np.full((len(targets), width), -1, dtype=np.int64)
+    by_score[target, column], by_id[target, column], entry[target, column] = -score, other, np.arange(len(target))
+    order = np.argsort(by_id, axis=1, kind="stable")
+    by_score, entry = np.take_along_axis(by_score, order, 1), np.take_along_axis(entry, order, 1)
+    order = np.argsort(by_score, axis=1, kind="stable")[:, :limit]
+    kept = np.take_along_axis(entry, order, 1)
     best_match = np.zeros(len(target), dtype=bool)
-    best_match[order[first]] = True
+    best_match[kept[:, 0][kept[:, 0] >= 0] if width else empty] = True
+    kept = kept[kept >= 0]  # row by row: targets in order, each one's best first
     # A pair kept twice: the higher score, else the earlier; rows in order of first sight.
     sequence = np.arange(len(kept))
     by_pair = np.lexsort((sequence, -score[kept], pair[kept]))
     pairs = pair[kept][by_pair]
     starts = np.flatnonzero(np.concatenate(([True], pairs[1:] != pairs[:-1]))) if len(pairs) else empty
     winners = kept[by_pair[starts]]
-    winners = winners[np.argsort(np.minimum.reduceat(sequence[by_pair], starts), kind="stable")] if len(starts) else empty
+    if len(starts):
+        winners = winners[np.argsort(np.minimum.reduceat(sequence[by_pair], starts), kind="stable")]
 
     denial = _Denial(stance_model)
+    ids = [c.id for c in universe]
+    names_of = [c.names for c in universe]
     tag_words, period_words = {}, {}
     rows = []
-    for e, best, tags_shared, period_shared, different in zip(
-            winners.tolist(), best_match[winners].tolist(), shared_tags[winners].tolist(),
-            shared_period[winners].tolist(), other_origin[winners].tolist()):
-        claim, partner = universe[me[e]], universe[other[e]]
+    for e, a, b, best, value, tags_shared, period_shared, different in zip(
+            winners.tolist(), me[winners].tolist(), other[winners].tolist(), best_match[winners].tolist(),
+            score[winners].tolist(), shared_tags[winners].tolist(), shared_period[winners].tolist(),
+            other_origin[winners].tolist()):
         reasons = ["shared words (best match)" if best else "shared words"]
         if tags_shared:
-            key = (claim.tags, partner.tags)
+            key = (tag_code[a], tag_code[b])
             if key not in tag_words:
-                tag_words[key] = "shared tags: " + ", ".join(sorted(claim.tags & partner.tags))
+                tag_words[key] = "shared tags: " + ", ".join(sorted(tag_sets[key[0]] & tag_sets[key[1]]))
             reasons.append(tag_words[key])
         if period_shared:
-            key = (claim.periods, partner.periods)
+            key = (period_code[a], period_code[b])
             if key not in period_words:
-                period_words[key] = "same period: " + max(claim.periods & partner.periods, key=len)[4:]
+                period_words[key] = "same period: " + max(period_sets[key[0]] & period_sets[key[1]], key=len)[4:]
             reasons.append(period_words[key])
-        shared = claim.names & partner.names
+        shared = names_of[a] & names_of[b]
         if shared:
             reasons.append("names: " + ", ".join(sorted(shared)[:4]))
         if different:
             reasons.append("different origins")
         relation = "corroborates"
+        claim, partner = universe[a], universe[b]
         if claim.cues != partner.cues:
             # Does either claim, read as a text about the other, deny it? The model is
             # asked only where a denial or negation word sets the two apart: without
@@ -678,9 +680,34 @@ def _ranked(targets, universe, position, target_of, other_of, rank_of, excluded,
             if against >= CONTRADICTS_AT:
                 relation = "contradicts"
             reasons.append(f"stance model: denial {against:.2f}")
-        a, b = (claim.id, partner.id) if claim.id < partner.id else (partner.id, claim.id)
-        rows.append((a, b, relation, round(float(score[e]), 4), "; ".join(reasons)))
+        rows.append((*((ids[a], ids[b]) if a < b else (ids[b], ids[a])), relation, round(value, 4), "; ".join(reasons)))
     return rows
+
+
+def _per_pair(codes, kinds, me, other, *works):
+    """For each candidate, each ``work`` of (the target's kind, the other's kind): once
+    per pair of kinds that occurs."""
+    import numpy as np
+
+    k = len(kinds)
+    pairs = codes[me] * k + codes[other]
+    if k * k <= 1 << 22:  # a table of every pair of kinds
+        present = np.zeros(k * k, dtype=bool)
+        present[pairs] = True
+        occurring, lookup = np.flatnonzero(present).tolist(), pairs
+    else:
+        occurring, lookup = np.unique(pairs, return_inverse=True)
+        occurring = occurring.tolist()
+    out = []
+    for work in works:
+        values = np.array([work(kinds[p // k], kinds[p % k]) for p in occurring], dtype=np.float64)
+        if k * k <= 1 << 22:
+            table = np.zeros(k * k)
+            table[occurring] = values
+            out.append(table[lookup])
+        else:
+            out.append(values[lookup] if len(values) else np.zeros(0))
+    return out
 
 
 class _Denial:
