@@ -131,7 +131,7 @@ def query_terms(body):
 CLAIM_ROWS = """
 SELECT c.id, c.text, c.tags, c.occurred, c.document_id,
        (SELECT json_group_array(a.quote) FROM appearances a
-         WHERE a.claim_id = c.id AND a.quote IS NOT NULL) AS quotes
+         WHERE a.claim_id = c.id AND a.quote IS NOT NULL) AS quotes, c.origin_id
 FROM claims c
 """
 
@@ -188,8 +188,8 @@ class Claim:
     __slots__ = ("id", "text", "tags", "periods", "document_id", "origin_id", "_row", "_quotes", "_names", "_body",
                  "_cues")
 
-    def __init__(self, row, origin_id):
-        self.id, self.text, self.document_id, self.origin_id = row[0], row[1], row[4], origin_id
+    def __init__(self, row):
+        self.id, self.text, self.document_id, self.origin_id = row[0], row[1], row[4], row[6]
         self.tags = frozenset(json.loads(row[2] or "[]"))
         self.periods = frozenset(periods(row[3]))
         self._row, self._quotes, self._names, self._body, self._cues = row, None, None, None, None
@@ -259,12 +259,10 @@ def index_claims(conn, claims, full):
     _count_terms(conn, (c.body for c in claims), 1)
 
 
-TAG_COUNTS = """
-SELECT t.value, count(*) FROM claims c, json_each(c.tags) t GROUP BY t.value
-"""
-TAG_PAIRS = """
-SELECT a.value, b.value, count(*) FROM claims c, json_each(c.tags) a, json_each(c.tags) b
-WHERE a.value < b.value GROUP BY a.value, b.value
+# Each list of tags once, with how many claims carry it: the counts below from a few
+# hundred lists, not from every claim's tags unpacked by SQL.
+TAG_LISTS = """
+SELECT tags, count(*) FROM claims GROUP BY tags
 """
 
 
@@ -272,8 +270,16 @@ class TagRelations:
     """How often two tags go together on a claim (cosine of their claim sets)."""
 
     def __init__(self, conn):
-        self.counts = dict(conn.execute(TAG_COUNTS).fetchall())
-        self.pairs = {(a, b): n for a, b, n in conn.execute(TAG_PAIRS)}
+        # As json_each would count them: each tag of a claim's list (a tag listed twice
+        # counts twice), each pair of its tags a < b.
+        self.counts, self.pairs = {}, {}
+        for tags, claims in conn.execute(TAG_LISTS):
+            tags = [t for t in json.loads(tags or "[]") if isinstance(t, str)]
+            for a in tags:
+                self.counts[a] = self.counts.get(a, 0) + claims
+                for b in tags:
+                    if a < b:
+                        self.pairs[(a, b)] = self.pairs.get((a, b), 0) + claims
 
     def similarity(self, a, b):
         if a == b:
@@ -486,20 +492,19 @@ def refresh(conn, claim_ids=None, limit=5, set_aside_links=False, stance_model=N
     stance_model = stance_model or model()
     create(conn)
     full = claim_ids is None
-    origins = dict(conn.execute("SELECT id, origin_id FROM claims"))
-    targets = [Claim(r, origins[r[0]]) for r in _claims(conn, claim_ids)]
+    targets = [Claim(r) for r in _claims(conn, claim_ids)]
     index_claims(conn, targets, full)
     if not full:
         # Claims never indexed (a first run limited to some claims, claims added since):
         # they must be findable too.
         unindexed = [r[0] for r in conn.execute(
-            "SELECT id FROM claims EXCEPT SELECT claim_id FROM link_indexed")]
+            "SELECT id FROM claims c WHERE NOT EXISTS (SELECT 1 FROM link_indexed i WHERE i.claim_id = c.id)")]
         if unindexed:
-            index_claims(conn, [Claim(r, origins[r[0]]) for r in _claims(conn, unindexed)], False)
+            index_claims(conn, [Claim(r) for r in _claims(conn, unindexed)], False)
 
     # Document frequency of each token, to query a claim by its rarest terms.
     df = dict(conn.execute("SELECT term, claims FROM link_terms"))
-    common = max(COMMON_FLOOR, COMMON_SHARE * len(origins))
+    common = max(COMMON_FLOOR, COMMON_SHARE * conn.execute("SELECT count(*) FROM claims").fetchone()[0])
     queries = {c.id: _query(query_terms(c.body), df, common) for c in targets}
     corpus = None
     if full or len(targets) > SET_BASED_FROM:
@@ -520,7 +525,7 @@ def refresh(conn, claim_ids=None, limit=5, set_aside_links=False, stance_model=N
     missing = set(candidate_ids) - set(claims)
     if missing:
         for row in _claims(conn, sorted(missing)):
-            claims[row[0]] = Claim(row, origins[row[0]])
+            claims[row[0]] = Claim(row)
     universe = sorted(claims.values(), key=lambda c: c.id)  # a claim's position: its id's rank
     position = {c.id: i for i, c in enumerate(universe)}
 
