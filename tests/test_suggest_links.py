@@ -198,3 +198,33 @@ def test_both_retrievals_give_the_same_suggestions(search_db, monkeypatch):
         written[name] = conn.execute("SELECT * FROM link_suggestions ORDER BY claim_id, other_claim_id").fetchall()
     assert written["set-based"] == written["fts5"] and written["fts5"]
     conn.close()
+
+
+def test_a_full_run_again_keeps_unchanged_search_rows_and_finds_the_same(tmp_path, seeds):
+    """A second full run rewrites only the search rows of changed or removed claims, and
+    writes what a first full run on a fresh database writes."""
+    documents = copy.deepcopy(DOCUMENTS)
+    documents["kcna-congress"]["claims"].extend(MORE_CLAIMS)
+    write_seeds(seeds, documents=documents)
+    path = tmp_path / "tracker.db"
+    build(seeds, path)
+    suggest(path)
+    conn = sqlite3.connect(path)
+    before = dict(conn.execute("SELECT claim_id, search_rowid FROM link_indexed"))
+    conn.close()
+    documents["kcna-congress"]["claims"] = [c for c in documents["kcna-congress"]["claims"] if c["id"] != "odd-names"]
+    documents["kcna-congress"]["claims"][1]["text"] = "Police raided the Hyesan markets again and fined traders."
+    write_seeds(seeds, documents=documents)
+    (seeds / "documents" / "kcna-congress.yml").write_text((seeds / "documents" / "kcna-congress.yml").read_text())
+    build(seeds, path)
+    again = suggest(path)
+    conn = sqlite3.connect(path)
+    after = dict(conn.execute("SELECT claim_id, search_rowid FROM link_indexed"))
+    rows = conn.execute("SELECT count(*) FROM link_search").fetchone()[0]
+    conn.close()
+    assert "odd-names" not in after and rows == len(after)
+    assert after["hyesan-market-raid"] != before["hyesan-market-raid"]  # its text changed
+    assert after["villa-rumour"] == before["villa-rumour"]             # kept
+    fresh = tmp_path / "fresh.db"
+    build(seeds, fresh)
+    assert suggest(fresh) == again

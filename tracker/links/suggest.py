@@ -55,6 +55,7 @@ The A An In On At Of For To By With From And Or But After Before During As It It
 These Those He She They We His Her Their Our Under Over Both Each Every Some Many Most
 """.split())
 NAME = re.compile(r"[A-Z][\w'’-]*(?:[ -][A-Z][\w'’-]*)*")
+NAME_PARTS = re.compile(r"[ -]")
 WORD = re.compile(r"[a-z0-9]+")
 STOP = frozenset("""
 a an the of to in on at for by with from and or but is are was were be been being it its this
@@ -81,7 +82,7 @@ def names(text):
     """
     found = set()
     for match in NAME.finditer(plain(text)):
-        parts = [p for p in re.split(r"[ -]", match.group(0)) if p and p not in NOT_NAMES]
+        parts = [p for p in NAME_PARTS.split(match.group(0)) if p and p not in NOT_NAMES]
         if not parts:
             continue
         joined = "".join(parts).lower()
@@ -241,11 +242,31 @@ def unindex(conn, ids_sql):
     conn.execute("DELETE FROM link_terms WHERE claims <= 0")
 
 
+STORED_ROWS = """
+SELECT i.claim_id, i.search_rowid, s.body FROM link_indexed i JOIN link_search s ON s.rowid = i.search_rowid
+"""
+
+
 def index_claims(conn, claims, full):
-    """Write the search rows of these claims (all rows anew when ``full``)."""
+    """Write the search rows of these claims (when ``full``, ``claims`` are every claim:
+    rows of claims gone or changed are replaced, unchanged ones kept)."""
     if full:
-        for table in ("link_search", "link_indexed", "link_terms"):
-            conn.execute(f"DELETE FROM {table}")
+        bodies = {c.id: c.body for c in claims}
+        stored = conn.execute(STORED_ROWS).fetchall()
+        stale = [(claim_id, rowid) for claim_id, rowid, body in stored if bodies.get(claim_id) != body]
+        if len(stale) * 2 > len(stored):  # mostly changed: all anew (one delete, not one per row)
+            for table in ("link_search", "link_indexed"):
+                conn.execute(f"DELETE FROM {table}")
+            unchanged = set()
+        else:
+            conn.executemany("DELETE FROM link_search WHERE rowid = ?", [(rowid,) for _, rowid in stale])
+            conn.executemany("DELETE FROM link_indexed WHERE claim_id = ?", [(claim_id,) for claim_id, _ in stale])
+            # (rows that lost their link_indexed row: none are written so, but none may stay)
+            conn.execute("DELETE FROM link_search WHERE rowid NOT IN (SELECT search_rowid FROM link_indexed)")
+            unchanged = {claim_id for claim_id, _, _ in stored} - {claim_id for claim_id, _ in stale}
+        conn.execute("DELETE FROM link_terms")
+        _count_terms(conn, bodies.values(), 1)
+        claims = [c for c in claims if c.id not in unchanged]
     else:
         conn.execute("DROP TABLE IF EXISTS temp.link_reindexed")
         conn.execute("CREATE TEMP TABLE link_reindexed (id TEXT PRIMARY KEY)")
@@ -256,7 +277,8 @@ def index_claims(conn, claims, full):
                      [(start + i, c.id, c.body) for i, c in enumerate(claims)])
     conn.executemany("INSERT INTO link_indexed (claim_id, search_rowid) VALUES (?, ?)",
                      [(c.id, start + i) for i, c in enumerate(claims)])
-    _count_terms(conn, (c.body for c in claims), 1)
+    if not full:
+        _count_terms(conn, (c.body for c in claims), 1)
 
 
 # Each list of tags once, with how many claims carry it: the counts below from a few
@@ -739,15 +761,11 @@ def refresh_after_build(conn, limit=5):
                  "OR other_claim_id NOT IN (SELECT id FROM claims)")
     unindex(conn, "SELECT claim_id FROM link_indexed EXCEPT SELECT id FROM claims")
     touched = [row[0] for row in conn.execute(
-        "SELECT claim_id FROM temp.touched WHERE claim_id IN (SELECT id FROM claims) LIMIT ?",
-        [REFRESH_IN_BUILD_MAX + 1])]
-    if len(touched) > REFRESH_IN_BUILD_MAX:
-        # A rewrite of (nearly) everything: recomputing every claim's suggestions costs
-        # tens of minutes at 100,000 claims, too much inside a build. The suggestions of
-        # removed claims are gone; the rest wait for the next `tracker suggest-links`.
+        "SELECT claim_id FROM temp.touched WHERE claim_id IN (SELECT id FROM claims)")]
+    if not touched:
         return 0
-    return refresh(conn, touched, limit) if touched else 0
-
-
-# At ~20 ms a claim, about 40 s: the most a build spends on suggestions.
-REFRESH_IN_BUILD_MAX = 2000
+    # Every claim touched (sources.yml changed, say): a full run, as `suggest-links`
+    # does it (at 100,000 claims about half a minute; bench/links/scale.json).
+    if len(touched) >= conn.execute("SELECT count(*) FROM claims").fetchone()[0]:
+        return refresh(conn, None, limit)
+    return refresh(conn, touched, limit)
