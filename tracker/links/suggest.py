@@ -632,15 +632,16 @@ def _ranked(targets, universe, position, target_of, other_of, rank_of, excluded,
     tag_code, tag_sets = _codes(c.tags for c in universe)
     period_code, period_sets = _codes(c.periods for c in universe)
     origin_code, _ = _codes(c.origin_id for c in universe)
-    shared_tags, related = _per_pair(np.array(tag_code), tag_sets, me, other,
+    shared_tags, related = _per_pair(np.array(tag_code, dtype=np.int64), tag_sets, me, other,
                                      lambda a, b: len(a & b), relations.related)
-    (shared_period,) = _per_pair(np.array(period_code), period_sets, me, other, lambda a, b: bool(a & b))
+    (shared_period,) = _per_pair(np.array(period_code, dtype=np.int64), period_sets, me, other,
+                                 lambda a, b: bool(a & b))
     if W_NAMES:
         shared_names = np.array([min(len(universe[a].names & universe[b].names), 3)
                                  for a, b in zip(me.tolist(), other.tolist())], dtype=np.float64)
     else:
         shared_names = np.zeros(len(relative))
-    origin_code = np.array(origin_code)
+    origin_code = np.array(origin_code, dtype=np.int64)
     other_origin = (origin_code[me] != origin_code[other]).astype(np.float64)
     # The sum as written for one pair, term by term (the same float operations).
     score = relative + W_TAG * shared_tags
