@@ -1,9 +1,9 @@
 """Suggested links: for each claim, the unlinked claims most likely about the same thing.
 
 Retrieval is bm25 over a search table of its own (`link_search`, FTS5), whose rows
-hold a claim's text and quotes plus what the tracker knows about it as tokens: its tags, the period it occurred in, and entity names written the
-same way whatever their romanisation (Kim Jong Un / Kim Jong-un, Ryanggang /
-Yanggang). bm25 then weighs a shared rare tag or name as it weighs a rare word. A few
+hold a claim's text and quotes plus what the tracker knows about it as tokens: its
+tags, the period it occurred in, and entity names written the same way whatever their
+romanisation (Kim Jong Un / Kim Jong-un, Ryanggang / Yanggang). bm25 then weighs a shared rare tag or name as it weighs a rare word. A few
 claims are looked up by FTS5 queries; many (a full run) at once, set-based: the search
 rows as a sparse term matrix, FTS5's own bm25 computed over it for blocks of claims
 (`Corpus`; tests/test_suggest_links.py checks that both give the same candidates). The
@@ -264,8 +264,12 @@ def index_claims(conn, claims, full):
         else:
             conn.executemany("DELETE FROM link_search WHERE rowid = ?", [(rowid,) for _, rowid in stale])
             conn.executemany("DELETE FROM link_indexed WHERE claim_id = ?", [(claim_id,) for claim_id, _ in stale])
-            # (rows that lost their link_indexed row: none are written so, but none may stay)
+            # (a search row without its link_indexed row, or the reverse: none is written
+            # so, but none may stay)
             conn.execute("DELETE FROM link_search WHERE rowid NOT IN (SELECT search_rowid FROM link_indexed)")
+            held = {claim_id for claim_id, _, _ in stored}
+            conn.executemany("DELETE FROM link_indexed WHERE claim_id = ?",
+                             [row for row in conn.execute("SELECT claim_id FROM link_indexed") if row[0] not in held])
             unchanged = {claim_id for claim_id, _, _ in stored} - {claim_id for claim_id, _ in stale}
         conn.execute("DELETE FROM link_terms")
         _count_terms(conn, bodies.values(), 1)
@@ -284,8 +288,8 @@ def index_claims(conn, claims, full):
         _count_terms(conn, (c.body for c in claims), 1)
 
 
-# Each list of tags once, with how many claims carry it: the counts below from a few
-# hundred lists, not from every claim's tags unpacked by SQL.
+# Each distinct list of tags once, with how many claims carry it: the counts below from
+# those (hundreds at 100,000 synthetic claims), not from every claim's tags unpacked.
 TAG_LISTS = """
 SELECT tags, count(*) FROM claims GROUP BY tags
 """
