@@ -116,3 +116,115 @@ async def test_claim_page_lists_suggestions_to_team_members_only(db_path):
     for table in ("link_suggestions", "link_search"):
         assert (await ds.client.get(f"/tracker/{table}")).status_code == 403
         assert (await ds.client.get(f"/tracker/{table}", cookies=cookies)).status_code == 200
+
+
+# Claims whose words repeat one another (ties in bm25) and whose names hold letters with
+# no plain form ("ø", "ł") or an underscore: FTS5 tokenizes those bodies itself.
+MORE_CLAIMS = [
+    {"id": "hyesan-market-raid", "text": "Police raided the markets of Hyesan and cracked down on traders.",
+     "kind": "event", "source": "kcna", "quote": "raided", "tags": ["markets"]},
+    {"id": "hyesan-market-raid-again", "text": "Police raided the markets of Hyesan and cracked down on traders.",
+     "kind": "event", "source": "kcna", "quote": "raided again", "tags": ["markets"]},
+    {"id": "hyesan-traders-fined", "text": "Traders in Hyesan markets were fined by the police.",
+     "kind": "event", "source": "kcna", "quote": "fined", "occurred": "2019-12"},
+    {"id": "odd-names", "text": "Mr. Karlsøn_Ri and Łukasz Brønd met traders of Hyesan at the market.",
+     "kind": "event", "source": "kcna", "quote": "met"},
+    {"id": "villa-denied", "text": "Officials denied that Kim is building a villa at Mt. Myohyang.",
+     "kind": "statement", "source": "kcna", "quote": "no villa"},
+]
+
+
+@pytest.fixture
+def search_db(tmp_path, seeds):
+    """A database with its search table written (a first `suggest-links`)."""
+    documents = copy.deepcopy(DOCUMENTS)
+    documents["kcna-congress"]["claims"].extend(MORE_CLAIMS)
+    write_seeds(seeds, documents=documents)
+    path = tmp_path / "search.db"
+    build(seeds, path)
+    suggest(path)
+    return path
+
+
+def _queries(conn):
+    from tracker.links import suggest as module
+
+    df = dict(conn.execute("SELECT term, claims FROM link_terms"))
+    claims = conn.execute("SELECT count(*) FROM claims").fetchone()[0]
+    common = max(module.COMMON_FLOOR, module.COMMON_SHARE * claims)
+    return {claim_id: module._query(module.query_terms(body), df, common)
+            for claim_id, body in conn.execute("SELECT claim_id, body FROM link_search")}
+
+
+@pytest.mark.parametrize("depth", [2, 3, 30])
+def test_set_based_retrieval_is_fts5s_bm25(search_db, monkeypatch, depth):
+    """Corpus (the full run's retrieval) finds what FTS5 finds, with FTS5's own bm25:
+    the same candidates in the same order, equal scores going to the smaller claim id."""
+    from tracker.links import suggest as module
+
+    monkeypatch.setattr(module, "DEPTH", depth)
+    conn = sqlite3.connect(search_db)
+    bodies = conn.execute("SELECT claim_id, body FROM link_search").fetchall()
+    assert any(not module.PLAIN_BODY.fullmatch(body) for _, body in bodies)  # FTS5 tokenizes some
+    queries = _queries(conn)
+    corpus = module.Corpus(conn, bodies).candidates(queries)
+    by_queries = module.fts_candidates(conn, queries)
+    assert corpus.keys() == by_queries.keys() and len(corpus) > 5
+    ties = 0
+    for claim_id, terms in queries.items():
+        # FTS5's bm25 for every match, straight from the search table.
+        matches = conn.execute(
+            "SELECT claim_id, -bm25(link_search) FROM link_search WHERE link_search MATCH ? AND claim_id != ?",
+            [" OR ".join(f'"{t}"' for t in terms), claim_id]).fetchall()
+        expected = sorted(matches, key=lambda m: (-m[1], m[0]))[:depth]
+        ties += len(matches) - len({score for _, score in matches})
+        for found in (corpus.get(claim_id, []), by_queries.get(claim_id, [])):
+            assert [other for other, _ in found] == [other for other, _ in expected], claim_id
+            assert [score for _, score in found] == pytest.approx([score for _, score in expected], rel=1e-12)
+    assert ties  # equal scores do occur, and are broken alike
+    conn.close()
+
+
+def test_both_retrievals_give_the_same_suggestions(search_db, monkeypatch):
+    """A refresh of many claims (set-based) and of a few (FTS5 queries) write the same rows."""
+    from tracker.links import suggest as module
+
+    conn = sqlite3.connect(search_db, isolation_level=None)
+    ids = [row[0] for row in conn.execute("SELECT id FROM claims ORDER BY id")]
+    written = {}
+    for name, threshold in (("set-based", 0), ("fts5", len(ids))):
+        monkeypatch.setattr(module, "SET_BASED_FROM", threshold)
+        module.refresh(conn, ids[::2])
+        written[name] = conn.execute("SELECT * FROM link_suggestions ORDER BY claim_id, other_claim_id").fetchall()
+    assert written["set-based"] == written["fts5"] and written["fts5"]
+    conn.close()
+
+
+def test_a_full_run_again_keeps_unchanged_search_rows_and_finds_the_same(tmp_path, seeds):
+    """A second full run rewrites only the search rows of changed or removed claims, and
+    writes what a first full run on a fresh database writes."""
+    documents = copy.deepcopy(DOCUMENTS)
+    documents["kcna-congress"]["claims"].extend(MORE_CLAIMS)
+    write_seeds(seeds, documents=documents)
+    path = tmp_path / "tracker.db"
+    build(seeds, path)
+    suggest(path)
+    conn = sqlite3.connect(path)
+    before = dict(conn.execute("SELECT claim_id, search_rowid FROM link_indexed"))
+    conn.close()
+    documents["kcna-congress"]["claims"] = [c for c in documents["kcna-congress"]["claims"] if c["id"] != "odd-names"]
+    documents["kcna-congress"]["claims"][1]["text"] = "Police raided the Hyesan markets again and fined traders."
+    write_seeds(seeds, documents=documents)
+    (seeds / "documents" / "kcna-congress.yml").write_text((seeds / "documents" / "kcna-congress.yml").read_text())
+    build(seeds, path)
+    again = suggest(path)
+    conn = sqlite3.connect(path)
+    after = dict(conn.execute("SELECT claim_id, search_rowid FROM link_indexed"))
+    rows = conn.execute("SELECT count(*) FROM link_search").fetchone()[0]
+    conn.close()
+    assert "odd-names" not in after and rows == len(after)
+    assert after["hyesan-market-raid"] != before["hyesan-market-raid"]  # its text changed
+    assert after["villa-rumour"] == before["villa-rumour"]             # kept
+    fresh = tmp_path / "fresh.db"
+    build(seeds, fresh)
+    assert suggest(fresh) == again

@@ -75,6 +75,7 @@ def tokens(text):
     return out
 
 
+@lru_cache(maxsize=1 << 16)  # words repeat: a full `suggest-links` stems millions
 def stem(word):
     """A light suffix stripper, enough to match "denies"/"denied", "arrested"/"arrest"."""
     for suffix, keep in (("ies", "y"), ("ied", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
