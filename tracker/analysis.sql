@@ -118,6 +118,30 @@ BEGIN
                       AND review_event_id IS NOT NULL);
 END;
 
+-- A queued claim's own appearances, with the side each is on and the publication date
+-- of its document.
+CREATE VIEW claim_own_evidence AS
+SELECT q.claim_id,
+       CASE a.stance WHEN 'asserts' THEN 'support' ELSE 'opposition' END AS side,
+       s.independence_group,
+       s.reliability,
+       1 AS appearances,
+       -- published_from has a fixed width, so the minimum of the pair picks the earliest
+       -- first possible day, then the less precise date ('2024' before '2024-01-01')
+       d.published_from || d.published AS published
+FROM analysis_queue q
+CROSS JOIN appearances a ON a.claim_id = q.claim_id
+JOIN sources s ON s.id = a.source_id
+JOIN documents d ON d.id = a.document_id;
+
+-- What the claim's own appearances alone give of claim_analysis (below): the build asks
+-- it which touched claims moved (build.CHANGED_CLAIMS) without grouping the appearances
+-- of every claim linked to them, which claim_evidence does.
+CREATE VIEW claim_appearance_summary AS
+SELECT claim_id, substr(min(published), 11) AS first_seen, count(*) AS appearances
+FROM claim_own_evidence
+GROUP BY claim_id;
+
 -- Every appearance that bears on a queued claim, with the side it is on: the claim's own
 -- appearances, and the asserting appearances of directly linked claims (from either end
 -- of the link). A claim whose latest decision is 'reject' lends nothing to others.
@@ -148,18 +172,7 @@ linked_groups AS (
       AND a.claim_id NOT IN (SELECT id FROM claims WHERE review_decision = 'reject')
     GROUP BY a.claim_id, s.independence_group
 )
-SELECT q.claim_id,
-       CASE a.stance WHEN 'asserts' THEN 'support' ELSE 'opposition' END AS side,
-       s.independence_group,
-       s.reliability,
-       1 AS appearances,
-       -- published_from has a fixed width, so the minimum of the pair picks the earliest
-       -- first possible day, then the less precise date ('2024' before '2024-01-01')
-       d.published_from || d.published AS published
-FROM analysis_queue q
-CROSS JOIN appearances a ON a.claim_id = q.claim_id
-JOIN sources s ON s.id = a.source_id
-JOIN documents d ON d.id = a.document_id
+SELECT * FROM claim_own_evidence
 UNION ALL
 SELECT k.claim_id,
        CASE k.relation WHEN 'corroborates' THEN 'support' ELSE 'opposition' END,
@@ -183,6 +196,7 @@ FROM (
            count(DISTINCT CASE side WHEN 'opposition' THEN independence_group END) AS opposition_groups,
            sum(CASE side WHEN 'support' THEN appearances ELSE 0 END) AS support_appearances,
            coalesce(min(CASE side WHEN 'support' THEN reliability END), 'F') AS best_reliability,
+           -- as claim_appearance_summary: the link branch has no publication date
            substr(min(published), 11) AS first_seen,
            count(published) AS appearances
     FROM claim_evidence

@@ -201,7 +201,7 @@ QUEUE_TOUCHED = "INSERT OR IGNORE INTO analysis_queue (claim_id) SELECT id FROM 
 CHANGED_CLAIMS = """
 INSERT OR IGNORE INTO temp.affected (claim_id)
 SELECT c.id
-FROM claim_analysis s
+FROM claim_appearance_summary s
 JOIN claims c ON c.id = s.claim_id
 JOIN temp.evidence_before b ON b.claim_id = c.id
 WHERE b.evidence IS NOT c.evidence OR s.first_seen IS NOT c.first_seen OR s.appearances IS NOT c.appearances
