@@ -414,3 +414,14 @@ async def test_a_search_below_the_cap_is_counted_exactly(many_matches, table, wo
     assert data["filtered_table_rows_count"] == count and type(data["filtered_table_rows_count"]) is int
     html = (await ds.client.get(f"/tracker/{table}?_search={word}")).text
     assert f"{count} row" in html and "+ row" not in html
+
+
+@pytest.mark.parametrize("thread", [True, False])
+def test_beside_returns_the_value_and_raises_the_error_of_its_call(thread):
+    # the exposure check and a first build's SQL checks run beside the write through it
+    from tracker.checks import Beside
+
+    done = Beside(divmod, 7, 2, thread=thread)
+    assert done.result() == (3, 1) and done.ready()
+    with pytest.raises(ZeroDivisionError):
+        Beside(divmod, 1, 0, thread=thread).result()

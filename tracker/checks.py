@@ -203,25 +203,36 @@ class Beside:
     minute of exposure comparisons at a million claims)."""
 
     def __init__(self, function, *args, thread=False):
+        self.thread = thread
         if thread:
-            import concurrent.futures  # (a thread pool without multiprocessing's import)
+            # a plain thread: concurrent.futures brings logging in, about 10 ms of every
+            # rebuild, which all run their scoped exposure check on a thread
+            import threading
 
-            self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
-            self.future = self.pool.submit(function, *args)
+            self.outcome = None
+            self.worker = threading.Thread(target=self._run, args=(function, args), daemon=True)
+            self.worker.start()
         else:
             import multiprocessing
 
             self.pool = multiprocessing.get_context("fork").Pool(1)
             self.future = self.pool.apply_async(function, args)
-        self.thread = thread
+
+    def _run(self, function, args):
+        try:
+            self.outcome = (True, function(*args))
+        except BaseException as error:  # raised again by result(), in the build's thread
+            self.outcome = (False, error)
 
     def ready(self) -> bool:
-        return self.future.done() if self.thread else self.future.ready()
+        return not self.worker.is_alive() if self.thread else self.future.ready()
 
     def result(self):
         if self.thread:
-            value = self.future.result()
-            self.pool.shutdown()
+            self.worker.join()
+            finished, value = self.outcome
+            if not finished:
+                raise value
         else:
             value = self.future.get()
             self.pool.close()
