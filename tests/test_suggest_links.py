@@ -134,15 +134,22 @@ MORE_CLAIMS = [
 ]
 
 
-@pytest.fixture
-def search_db(tmp_path, seeds):
-    """A database with its search table written (a first `suggest-links`)."""
+def built_with_more_claims(seeds, path):
+    """The seeds with MORE_CLAIMS, built and searched once (a first `suggest-links`);
+    the documents written, for a test to change."""
     documents = copy.deepcopy(DOCUMENTS)
     documents["kcna-congress"]["claims"].extend(MORE_CLAIMS)
     write_seeds(seeds, documents=documents)
-    path = tmp_path / "search.db"
     build(seeds, path)
     suggest(path)
+    return documents
+
+
+@pytest.fixture
+def search_db(tmp_path, seeds):
+    """A database with its search table written."""
+    path = tmp_path / "search.db"
+    built_with_more_claims(seeds, path)
     return path
 
 
@@ -203,12 +210,8 @@ def test_both_retrievals_give_the_same_suggestions(search_db, monkeypatch):
 def test_a_full_run_again_keeps_unchanged_search_rows_and_finds_the_same(tmp_path, seeds):
     """A second full run rewrites only the search rows of changed or removed claims, and
     writes what a first full run on a fresh database writes."""
-    documents = copy.deepcopy(DOCUMENTS)
-    documents["kcna-congress"]["claims"].extend(MORE_CLAIMS)
-    write_seeds(seeds, documents=documents)
     path = tmp_path / "tracker.db"
-    build(seeds, path)
-    suggest(path)
+    documents = built_with_more_claims(seeds, path)
     conn = sqlite3.connect(path)
     before = dict(conn.execute("SELECT claim_id, search_rowid FROM link_indexed"))
     conn.close()
