@@ -20,7 +20,6 @@ import json
 import math
 import re
 import unicodedata
-from functools import lru_cache
 
 from ..database import has_table
 
@@ -219,9 +218,9 @@ class Claim:
     @property
     def cues(self):
         """The refuting and negation words of its text: two claims whose cues differ
-        have one such word that the other lacks (denial_cues)."""
+        have one such word that the other lacks."""
         if self._cues is None:
-            self._cues = _cues(self.text)
+            self._cues = denial_words(self.text)
         return self._cues
 
 
@@ -270,7 +269,7 @@ def index_claims(conn, claims, full):
             held = {claim_id for claim_id, _, _ in stored}
             conn.executemany("DELETE FROM link_indexed WHERE claim_id = ?",
                              [row for row in conn.execute("SELECT claim_id FROM link_indexed") if row[0] not in held])
-            unchanged = {claim_id for claim_id, _, _ in stored} - {claim_id for claim_id, _ in stale}
+            unchanged = held - {claim_id for claim_id, _ in stale}
         conn.execute("DELETE FROM link_terms")
         _count_terms(conn, bodies.values(), 1)
         claims = [c for c in claims if c.id not in unchanged]
@@ -349,13 +348,8 @@ def excluded_pairs(conn, set_aside_links=False):
     return pairs
 
 
-def denial_cues(a, b):
-    """Whether one text has a refuting or negation word the other lacks."""
-    return _cues(a) != _cues(b)
-
-
-@lru_cache(maxsize=1 << 16)
-def _cues(text):
+def denial_words(text):
+    """The refuting and negation words of a text (kept per claim: Claim.cues)."""
     from .stance import NEGATION, REFUTING, tokens
 
     return frozenset(tokens(text)) & (REFUTING | NEGATION)
