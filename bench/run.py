@@ -360,6 +360,15 @@ def median_run(runs: list) -> dict:
     return chosen
 
 
+def cold_vs_floor(r: dict) -> float:
+    """The cold build's wall time over the floor's: the median of the alternating pairs'
+    ratios where there are several (results of runs that had none: the medians' ratio)."""
+    pairs = r.get("cold_vs_floor_pairs") or []
+    if len(pairs) > 1:
+        return round(sorted(pairs)[(len(pairs) - 1) // 2], 2)
+    return round(r["cold_build"]["wall_s"] / r["floor"]["wall_s"], 2)
+
+
 def runs_note(runs: list) -> str:
     return "" if len(runs) < 2 else "; runs: " + ", ".join(f"{r['wall_s']}" for r in runs) + " s"
 
@@ -701,20 +710,25 @@ def run_size(size: int, work: pathlib.Path, args, out: dict) -> dict:
     reps = args.repeats if size <= args.repeat_max else 1
     out["repeats"] = reps
 
-    log(f"[{size:,}] floor: CSafeLoader + executemany" + (f" (median of {reps})" if reps > 1 else ""))
-    runs = [step_floor(tree, floor_db, logs, size) for _ in range(reps)]
-    out["floor"] = median_run(runs)
-    log(f"  {out['floor']['wall_s']} s wall, {out['floor']['cpu_s']} s CPU, "
-        f"{mb(out['floor']['maxrss_bytes'])} MB maxrss" + runs_note(runs))
-
-    log(f"[{size:,}] cold build (new database, no cache)" + (f" (median of {reps})" if reps > 1 else ""))
-    runs = []
+    # Floor and cold build alternate (floor, cold, floor, cold, ...): a host whose speed
+    # drifts during the run (another tenant, a turbo clock) then moves both sides of each
+    # pair alike, and the verdict is the median of the pairs' ratios (cold_vs_floor_pairs).
+    # Run as two blocks, the ratio moved by up to 0.2 between runs of the same code.
+    log(f"[{size:,}] floor (CSafeLoader + executemany), then a cold build (new database, no cache)"
+        + (f", alternately, {reps} times each (medians)" if reps > 1 else ""))
+    floors, runs = [], []
     for _ in range(reps):
+        floors.append(step_floor(tree, floor_db, logs, size))
         remove_db(db)
         assert not pathlib.Path(str(db) + ".cache").exists()
         runs.append(step_build(tree, db, logs, "cold_build", build_timeout))
+    out["floor"] = median_run(floors)
     out["cold_build"] = cold = median_run(runs)
-    log(f"  {cold['wall_s']} s wall ({ratio(cold['wall_s'], out['floor']['wall_s'])}x floor), "
+    out["cold_vs_floor_pairs"] = [round(c["wall_s"] / f["wall_s"], 3) for f, c in zip(floors, runs)]
+    log(f"  floor {out['floor']['wall_s']} s wall, {out['floor']['cpu_s']} s CPU, "
+        f"{mb(out['floor']['maxrss_bytes'])} MB maxrss" + runs_note(floors))
+    log(f"  cold build {cold['wall_s']} s wall ({cold_vs_floor(out)}x floor"
+        + (f"; pairs {', '.join(map(str, out['cold_vs_floor_pairs']))}" if reps > 1 else "") + "), "
         f"{cold['cpu_s']} s CPU, peak {mb(cold['peak_memory_bytes'])} MB "
         f"(largest process {mb(cold['maxrss_bytes'])} MB, tree PSS {mb(cold['tree_peak_pss_bytes'])} MB)"
         + runs_note(runs))
@@ -868,10 +882,13 @@ def goals(results: dict) -> list:
     for s in sizes:
         r = results[s]
         if "floor" in r and "cold_build" in r:
-            v = r["cold_build"]["wall_s"] / r["floor"]["wall_s"]
-            out.append({"goal": f"cold build <= {GOAL_COLD_VS_FLOOR}x floor", "claims": int(s), "ratio": round(v, 2),
+            v = cold_vs_floor(r)
+            pairs = r.get("cold_vs_floor_pairs") or []
+            out.append({"goal": f"cold build <= {GOAL_COLD_VS_FLOOR}x floor", "claims": int(s), "ratio": v,
                         "limit": GOAL_COLD_VS_FLOOR, "pass": v <= GOAL_COLD_VS_FLOOR,
-                        "detail": f"{r['cold_build']['wall_s']:.1f} s vs {r['floor']['wall_s']:.1f} s"})
+                        "detail": f"{r['cold_build']['wall_s']:.1f} s vs {r['floor']['wall_s']:.1f} s"
+                                  + (f" (medians); median of {len(pairs)} alternating pairs' ratios"
+                                     f" {', '.join(map(str, pairs))}" if len(pairs) > 1 else "")})
     def vs_cold(s, key, goal, limit):
         r = results[s]
         v = r[key]["wall_s"] / r["cold_build"]["wall_s"]
@@ -982,7 +999,7 @@ def render(doc: dict) -> str:
             f"| {int(s):,} | {c.get('documents', 0):,} | {c.get('appearances', 0):,} | {c.get('links', 0):,} "
             f"| {r.get('generate', {}).get('wall_s', '-')}{' (reused)' if r.get('generate', {}).get('reused') else ''} "
             f"| {f.get('wall_s', '-')} | {cb.get('wall_s', '-')} "
-            f"| {ratio(cb.get('wall_s'), f.get('wall_s'))} | {cb.get('cpu_s', '-')} ({f.get('cpu_s', '-')}) "
+            f"| {cold_vs_floor(r) if f and cb else '-'} | {cb.get('cpu_s', '-')} ({f.get('cpu_s', '-')}) "
             f"| {mb(cb.get('peak_memory_bytes'))} | {rb.get('wall_s', '-')} "
             f"| {ratio(rb.get('wall_s'), cb.get('wall_s'))} "
             f"| {rs.get('files_parsed', '-')} / {rs.get('documents_rewritten', '-')} / "
