@@ -28,6 +28,7 @@ CONTENT = {
                     "FROM review_queue ORDER BY id",
     "source_track_record": "SELECT * FROM source_track_record ORDER BY source_id",
     "facet_counts": "SELECT * FROM facet_counts WHERE count != 0 ORDER BY name, facet, value",
+    "circular_claims": "SELECT * FROM circular_claims ORDER BY claim_id",
     "search": "SELECT claims.id FROM claims_fts JOIN claims ON claims.rowid = claims_fts.rowid "
               "WHERE claims_fts MATCH 'villa OR rations OR sanctions OR edited' ORDER BY claims.id",
     "document_search": "SELECT documents.id FROM documents_fts JOIN documents ON documents.rowid = documents_fts.rowid "
@@ -103,6 +104,17 @@ def repeat_appearance(d):
     d["kcna-congress"]["claims"].append({"ref": "villa-rumour", "source": "nis", "quote": "a villa"})
 
 
+def change_publisher(d):
+    # no claim's evidence moves, but the outlets repeating the circular kim-plan-failed do
+    d["wire-story"]["publisher"] = "kcna"
+
+
+def drop_circular_claim(d):
+    # the circular claim leaves the tree with its appearances
+    d["kcna-congress"]["claims"] = [c for c in d["kcna-congress"]["claims"] if c.get("id") != "kim-plan-failed"]
+    d["wire-story"]["claims"] = [c for c in d["wire-story"]["claims"] if c.get("ref") != "kim-plan-failed"]
+
+
 def change_origin(d):
     # a kept claim row whose origin (and origin type) changes
     d["dailynk-report"]["claims"][1]["source"] = "nis"
@@ -115,7 +127,7 @@ def deny_elsewhere(d):
 
 EDITS = [edit_text, add_appearance, remove_link, add_contradiction, new_document, remove_document,
          rename_document_id, move_definition, edit_title, change_published, repeat_appearance, change_origin,
-         deny_elsewhere]
+         deny_elsewhere, change_publisher, drop_circular_claim]
 
 
 @pytest.mark.parametrize("edit", EDITS, ids=[e.__name__ for e in EDITS])

@@ -149,6 +149,9 @@ def test_pseudonyms_replace_ids_and_names_everywhere(db_path, out):
     assert provenance == [(names["dnk-hyesan"], names["dnk-hyesan"], None)]
     track = dict(rows(out, "SELECT source_id, name FROM source_track_record"))
     assert track[names["defector-kim"]] == names["defector-kim"]
+    # the ranking of circular reporting, counted afresh from the public rows
+    ranking = "SELECT claim_id, outlets, documents, first_seen FROM circular_claims ORDER BY claim_id"
+    assert rows(out, ranking) == rows(db_path, ranking) == [("kim-plan-failed", 2, 2, "2021")]
 
 
 def test_pseudonyms_are_stable_and_not_derived_from_ids(tmp_path, seeds, db_path, out):

@@ -46,6 +46,7 @@ def state(path):
         rows(path, "SELECT from_claim_id, to_claim_id, relation, note, document_id, position, review_event_id "
                    "FROM links ORDER BY review_event_id, document_id, position"),
         rows(path, "SELECT * FROM source_track_record ORDER BY source_id"),
+        rows(path, "SELECT * FROM circular_claims ORDER BY claim_id"),  # the circular_reporting page's ranking
     )
 
 
@@ -71,10 +72,12 @@ def events(path):
 def test_a_reviewers_link_counts_at_once_for_both_claims(tmp_path, seeds, db_path):
     assert status(db_path, A, B) == ("uncorroborated", "circular")
     assert A in {r["id"] for r in rows(db_path, "SELECT id FROM review_queue")}
+    assert [r["claim_id"] for r in rows(db_path, "SELECT claim_id FROM circular_claims")] == [B]
 
     result = link(db_path, A, B, "--relation", "corroborates", "--note", "Same congress, two channels.")
 
     assert status(db_path, A, B) == ("corroborated", "corroborated")
+    assert rows(db_path, "SELECT claim_id FROM circular_claims") == []  # off the circular reporting page at once
     # the terminal says what the decision did
     assert f"{A}: corroborated" in result.output and f"{B}: corroborated" in result.output
     assert not {A, B} & {r["id"] for r in rows(db_path, "SELECT id FROM review_queue")}

@@ -50,7 +50,16 @@ WHERE r.claim_id = claims.id
 
 EMPTY_ANALYSIS_QUEUE = "DELETE FROM analysis_queue"
 
-REFRESH_CLAIMS = (APPLY_DECISIONS, APPLY_STATUSES, EMPTY_ANALYSIS_QUEUE)
+# Then the ranking of circular reporting (the table circular_claims), for the same claims.
+CIRCULAR_REFRESH = (
+    "DELETE FROM circular_claims WHERE claim_id IN (SELECT claim_id FROM analysis_queue)",
+    "INSERT INTO circular_claims (claim_id, outlets, documents, first_seen) SELECT * FROM circular_claim_counts",
+)
+
+REFRESH_CLAIMS = (APPLY_DECISIONS, APPLY_STATUSES, *CIRCULAR_REFRESH, EMPTY_ANALYSIS_QUEUE)
+
+# Every circular claim, for publish (which copies the claims with their statuses).
+QUEUE_CIRCULAR = "INSERT OR IGNORE INTO analysis_queue (claim_id) SELECT id FROM claims WHERE status = 'circular'"
 
 # Track records counted afresh for the queued sources (their appearances changed, or a
 # bulk build wrote every claim with the delta trigger claims_source_records absent);

@@ -206,6 +206,21 @@ FROM (
 ) e
 CROSS JOIN claims c ON c.id = e.claim_id;
 
+-- The queued claims that are circular and carried by at least two documents, counted
+-- for the table circular_claims (schema.sql).
+CREATE VIEW circular_claim_counts AS
+SELECT c.id AS claim_id,
+       count(DISTINCT d.publisher_id) AS outlets,
+       count(DISTINCT a.document_id) AS documents,
+       c.first_seen
+FROM analysis_queue q
+CROSS JOIN claims c ON c.id = q.claim_id
+CROSS JOIN appearances a ON a.claim_id = c.id AND a.stance = 'asserts'
+JOIN documents d ON d.id = a.document_id
+WHERE c.status = 'circular'
+GROUP BY c.id
+HAVING count(DISTINCT a.document_id) >= 2;
+
 CREATE VIEW claim_status AS
 SELECT *,
        CASE

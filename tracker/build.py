@@ -196,6 +196,8 @@ INSERT INTO temp.evidence_before (claim_id, evidence)
 SELECT id, evidence FROM claims WHERE id IN (SELECT claim_id FROM temp.touched)
 """
 
+CIRCULAR_OF_TOUCHED = "DELETE FROM circular_claims WHERE claim_id IN (SELECT claim_id FROM temp.touched)"
+
 QUEUE_TOUCHED = "INSERT OR IGNORE INTO analysis_queue (claim_id) SELECT id FROM claims WHERE id IN (SELECT claim_id FROM temp.touched)"
 
 CHANGED_CLAIMS = """
@@ -652,8 +654,17 @@ def write_changes(conn, update, cache_path, sources_key, progress, digest) -> Bu
             reviews_added = write_reviews(conn) if new_reviews else 0
 
             progress("computing statuses and ratings")
+            if everything:
+                conn.execute("DELETE FROM circular_claims")
             conn.execute("INSERT OR IGNORE INTO analysis_queue (claim_id) SELECT claim_id FROM temp.affected")
             refreshed = analysis.refresh_claims(conn)
+            if not everything:
+                # What ranks circular reporting moves without the evidence moving where a
+                # changed document has another publisher, or a claim left the tree.
+                conn.execute(CIRCULAR_OF_TOUCHED)
+                conn.execute(QUEUE_TOUCHED)
+                for statement in (*analysis.CIRCULAR_REFRESH, analysis.EMPTY_ANALYSIS_QUEUE):
+                    conn.execute(statement)
             stop_if_refused(update, progress)
 
             # Suggested links (tracker/links): recomputed for the claims this build

@@ -64,7 +64,7 @@ NOT_PUBLISHED = ("source_pseudonyms", "seed_files",
                  # suggestions are the team's working material (SPEC section 7)
                  "link_suggestions")
 # Published empty: working queues, and what is made afresh from the public rows.
-PUBLISHED_EMPTY = ("analysis_queue", "source_queue", "source_records", "facet_counts",
+PUBLISHED_EMPTY = ("analysis_queue", "source_queue", "source_records", "facet_counts", "circular_claims",
                    "draft_entries")  # drafts are for the team only (SPEC section 3)
 
 # Every column that holds a source id (besides sources.id itself, appearances.via and the
@@ -345,6 +345,9 @@ def _write_public(db_path: pathlib.Path, path: pathlib.Path) -> PublishReport:
         # source id, so a copy would carry protected ids)
         conn.execute(analysis.QUEUE_ALL_SOURCES)
         analysis.recount_sources(conn)
+        # and the ranking of circular reporting, from the public rows
+        for statement in (analysis.QUEUE_CIRCULAR, *analysis.CIRCULAR_REFRESH, analysis.EMPTY_ANALYSIS_QUEUE):
+            conn.execute(statement)
         problems = conn.execute("PRAGMA foreign_key_check").fetchall()
         if problems:
             raise PublishError(f"foreign key check failed in the public database: {problems[:5]}")

@@ -144,6 +144,19 @@ CREATE TABLE IF NOT EXISTS source_queue (
     source_id TEXT PRIMARY KEY
 );
 
+-- The circular claims carried by at least two documents, ranked by how many outlets
+-- (publishers) repeat them (the canned query circular_reporting): counted when the
+-- analysis refreshes a claim (analysis.CIRCULAR_REFRESH), so the page reads the first
+-- 500 of an index instead of grouping the appearances of every circular claim
+-- (at a million claims 560 ms, 13 times its cost at 10,000).
+CREATE TABLE IF NOT EXISTS circular_claims (
+    claim_id TEXT PRIMARY KEY,
+    outlets INTEGER NOT NULL,        -- distinct publishers of the documents asserting it
+    documents INTEGER NOT NULL,      -- distinct documents asserting it
+    first_seen TEXT
+);
+CREATE INDEX IF NOT EXISTS circular_claims_rank ON circular_claims(outlets DESC, documents DESC, first_seen DESC, claim_id);
+
 -- Row counts and facet counts of claims and of the review queue, kept by triggers
 -- (analysis.sql), so that Datasette's unfiltered pages count without scanning
 -- (plugin/__init__.py). facet '' holds the total.
