@@ -12,7 +12,8 @@ BertModel without pooler, mean of the last layer over non-padding tokens, dropou
 training, Linear(384, 3) over ("for", "against", "observing"). Configs: L4v keeps layers
 0-3 and the pruned vocabulary of bench/stance/vocab.py (13,887 pieces); L4s the same
 with the 5,075-piece vocabulary (--cap 5000 --seen-singles), small enough for a 10 MB
-int8 file; L6 is the whole model.
+int8 file; L2v keeps layers 0-1 with the 13,887 pieces (also under 10 MB); L6 is the
+whole model.
 Training: AdamW (body lr 4e-5, head 1e-3, weight decay 0.01), 10% linear warmup then
 linear decay, batch 16, 3 epochs, seed 0. After each fold the test fold is also scored
 with simulated int8 weights (every 2-D weight symmetric per output row).
@@ -34,6 +35,7 @@ Run:
     nice -n 19 /tmp/ft/venv/bin/python bench/stance/finetune.py cv --config L4v --folds 1 3 5 7 9
     nice -n 19 /tmp/ft/venv/bin/python bench/stance/finetune.py cv --config L4s --folds 0 1 2 3 4 5 6 7 &
     nice -n 19 /tmp/ft/venv/bin/python bench/stance/finetune.py cv --config L4s --folds 8 9
+    nice -n 19 /tmp/ft/venv/bin/python bench/stance/finetune.py cv --config L2v
     nice -n 19 /tmp/ft/venv/bin/python bench/stance/finetune.py final --config L4v
     /tmp/ft/venv/bin/python bench/stance/finetune.py report --configs L4v L4v-int8 L4s L4s-int8
     /tmp/ft/venv/bin/python bench/stance/finetune.py export --source /tmp/ft/models/L4s/fold0 --out /tmp/ft/L4s.npz
@@ -65,7 +67,8 @@ CLASSES = ("for", "against", "observing")
 CONFIGS = {"L4v": {"layers": 4, "vocab": SCRATCH / "vocab12k"},
            "L6": {"layers": 6, "vocab": None},
            "L6v": {"layers": 6, "vocab": SCRATCH / "vocab12k"},
-           "L4s": {"layers": 4, "vocab": SCRATCH / "vocab5k"}}
+           "L4s": {"layers": 4, "vocab": SCRATCH / "vocab5k"},
+           "L2v": {"layers": 2, "vocab": SCRATCH / "vocab12k"}}
 VOCABS = {"vocab12k": "pruned, 13,887 pieces (bench/stance/vocab.py --cap 12000)",
           "vocab5k": "pruned, 5,075 pieces (bench/stance/vocab.py --cap 5000 --seen-singles)"}
 MAX_LEN, BATCH, EPOCHS, LR_BODY, LR_HEAD, DECAY, WARMUP, SEED = 128, 16, 3, 4e-5, 1e-3, 0.01, 0.1, 0
@@ -371,7 +374,7 @@ def main():
     parser.add_argument("--config", default="L4v", choices=sorted(CONFIGS))
     parser.add_argument("--folds", type=int, nargs="*", default=list(range(10)))
     parser.add_argument("--configs", nargs="*", default=["L4v", "L4v-int8", "L4s", "L4s-int8",
-                                                         "L6", "L6-int8", "L6v", "L6v-int8"])
+                                                         "L2v", "L2v-int8", "L6", "L6-int8", "L6v", "L6v-int8"])
     args = parser.parse_args()
     if args.what == "lr-oof":
         lr_oof()
