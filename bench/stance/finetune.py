@@ -233,14 +233,21 @@ def predict(net, tokenizer, rows, index):
     return out
 
 
+def quantised(v):
+    """A 2-D float32 array as int8, symmetric per output row, and its float32 row scales:
+    what the CV's simulated int8 scores (int8) and the shipped file (export) both use."""
+    scale = np.maximum(np.abs(v).max(1, keepdims=True), np.float32(1e-12)) / np.float32(127)
+    return np.clip(np.round(v / scale), -127, 127).astype(np.int8), scale.astype(np.float32)
+
+
 def int8(state):
-    """Every 2-D weight quantised symmetric per output row and dequantised; the rest as is."""
+    """Every 2-D weight quantised (quantised) and dequantised; the rest as is."""
     import torch
     out = {}
     for k, v in state.items():
         if v.ndim == 2 and v.is_floating_point():
-            scale = v.abs().amax(1, keepdim=True).clamp(min=1e-12) / 127
-            out[k] = torch.clamp(torch.round(v / scale), -127, 127) * scale
+            q, scale = quantised(v.float().numpy())
+            out[k] = torch.from_numpy(q.astype(np.float32) * scale).to(v.dtype)
         else:
             out[k] = v
     return out
@@ -291,9 +298,7 @@ def export(source, out):
         if k == "embeddings.position_embeddings.weight":
             v = v[:MAX_LEN]
         if v.ndim == 2:
-            scale = np.maximum(np.abs(v).max(1, keepdims=True), 1e-12) / 127
-            arrays[k + ".q"] = np.clip(np.round(v / scale), -127, 127).astype(np.int8)
-            arrays[k + ".scale"] = scale.astype(np.float32)
+            arrays[k + ".q"], arrays[k + ".scale"] = quantised(v)
         else:
             arrays[k] = v
     out = pathlib.Path(out)
