@@ -351,10 +351,14 @@ def step_build(tree: pathlib.Path, db: pathlib.Path, logs: pathlib.Path, name: s
     }
 
 
+def lower_median(items: list, key=None):
+    """The median item (the lower middle one for an even count): always one that was measured."""
+    return sorted(items, key=key)[(len(items) - 1) // 2]
+
+
 def median_run(runs: list) -> dict:
-    """The run with the median wall time (the lower middle one for an even count), plus
-    every run's wall time."""
-    chosen = dict(sorted(runs, key=lambda r: r["wall_s"])[(len(runs) - 1) // 2])
+    """The run with the median wall time (lower_median), plus every run's wall time."""
+    chosen = dict(lower_median(runs, key=lambda r: r["wall_s"]))
     if len(runs) > 1:
         chosen["runs_wall_s"] = [r["wall_s"] for r in runs]
     return chosen
@@ -365,7 +369,7 @@ def cold_vs_floor(r: dict) -> float:
     ratios where there are several (results of runs that had none: the medians' ratio)."""
     pairs = r.get("cold_vs_floor_pairs") or []
     if len(pairs) > 1:
-        return round(sorted(pairs)[(len(pairs) - 1) // 2], 2)
+        return round(lower_median(pairs), 2)
     return round(r["cold_build"]["wall_s"] / r["floor"]["wall_s"], 2)
 
 
