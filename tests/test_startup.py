@@ -57,3 +57,32 @@ def test_the_command_line_starts_without_the_build_or_the_models():
                            f"print([name for name in {modules!r} if name in sys.modules])"],
                           capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+PROGRESS = """
+import sys
+from tracker.cli import BuildProgress
+BuildProgress.DELAY = 0  # as if the build had run long
+with BuildProgress() as progress:
+    progress("parsing changed documents", 1, 2)
+print("rich.progress" in sys.modules)
+"""
+
+
+def test_the_progress_bar_is_shown_on_a_terminal_only():
+    # a build whose stderr is a file or a pipe (a script, CI, the benchmark) has nobody
+    # to show a bar to, and never pays for rich's progress display
+    import os
+    import pty
+
+    piped = subprocess.run([sys.executable, "-c", PROGRESS], capture_output=True, text=True, check=True)
+    assert piped.stdout.strip() == "False"
+    assert piped.stderr == ""
+    leader, follower = pty.openpty()
+    try:
+        on_terminal = subprocess.run([sys.executable, "-c", PROGRESS], stdout=subprocess.PIPE, stderr=follower,
+                                     text=True, check=True)
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert on_terminal.stdout.strip() == "True"

@@ -9,7 +9,7 @@ import dataclasses
 import json
 import pathlib
 
-from .cache import BuildWarning, open_cache
+from .cache import BuildWarning, open_cache, shown_under
 from .database import write_transaction
 from .seeds import Problem, line_of
 
@@ -453,10 +453,10 @@ def merged_exposures(rows, seeds_dir):
         key = (kind, target, source_id, names)
         if key not in best or (-similarity, claim_id) < (-best[key][5], best[key][0]):
             best[key] = row
-    warnings = []
+    warnings, under = [], shown_under(seeds_dir)
     for row in sorted(best.values(), key=lambda r: (r[4], -r[5], r[1], r[2])):
         seed_file, loc, entry, field, message = row[6:]
-        warnings.append(BuildWarning(str(pathlib.Path(seeds_dir) / seed_file), message, None, entry, field,
+        warnings.append(BuildWarning(under + seed_file, message, None, entry, field,
                                      "protected source named" if row[4] else "protected quote exposed",
                                      tuple(json.loads(loc))))
     return warnings

@@ -2,6 +2,7 @@
 
 import enum
 import pathlib
+import sys
 from typing import Optional
 
 import typer
@@ -76,11 +77,13 @@ def fail(problems, what="seed tree"):
 class BuildProgress:
     """A rich progress display that the build reports its steps (and counts) to.
 
-    It appears only once a build has run for a moment (``DELAY``): a rebuild that finds
-    little or nothing changed is over before then, and never loads rich's progress
-    display nor starts its refresh thread."""
+    It appears only on a terminal, and only once a build has run for a moment
+    (``DELAY``): a rebuild that finds little or nothing changed is over before then, and
+    never loads rich's progress display nor starts its refresh thread (30-80 ms of a
+    half-second rebuild); a build whose output goes to a file or a pipe has nobody to
+    show a bar to."""
 
-    DELAY = 0.3  # seconds
+    DELAY = 1.0  # seconds
 
     def __init__(self):
         import time
@@ -88,6 +91,7 @@ class BuildProgress:
         self.clock = time.monotonic
         self.started = self.clock()
         self.display = self.task = None
+        self.wanted = sys.stderr.isatty()
 
     def __enter__(self):
         return self
@@ -97,7 +101,7 @@ class BuildProgress:
 
     def __call__(self, step, done=None, total=None):
         if self.display is None:
-            if self.clock() - self.started < self.DELAY:
+            if not self.wanted or self.clock() - self.started < self.DELAY:
                 return
             from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
                                        TimeElapsedColumn)
