@@ -188,7 +188,9 @@ def read_yaml(path: pathlib.Path, shown: str, raw: bytes | None = None):
 
     raw = path.read_bytes() if raw is None else raw
     try:
-        if not _ANCHOR.search(raw):
+        # (most files have no '&' at all: a byte search is 50 times cheaper than the
+        # pattern, which cost 8% of parsing a file)
+        if b"&" not in raw or not _ANCHOR.search(raw):
             return load_yaml(raw), None
         problem = alias_problem(raw, shown)
         if problem:
