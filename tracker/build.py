@@ -238,11 +238,14 @@ FROM (
 WHERE f.claim_id = claims.id
 """
 
-# ...then the reviewers' links of the touched claims that have some.
+# ...then the reviewers' links of the touched claims that have some: found from the
+# reviewers' links (their partial index), not by probing the links of every touched
+# claim (two million probes, 0.9 s, in a first build of a million claims).
 REVIEWER_EVIDENCE = f"""
 UPDATE claims SET evidence = {analysis.WITH_REVIEWER_LINKS.strip()}
-WHERE id IN (SELECT claim_id FROM claim_links
-             WHERE review_event_id IS NOT NULL AND claim_id IN (SELECT claim_id FROM temp.touched))
+WHERE id IN (SELECT from_claim_id FROM links WHERE review_event_id IS NOT NULL
+             UNION SELECT to_claim_id FROM links WHERE review_event_id IS NOT NULL)
+  AND id IN (SELECT claim_id FROM temp.touched)
 """
 
 # Reviewers' links (SPEC section 6) are made again from the review events, new ones of
