@@ -3,8 +3,8 @@
 Statuses, ratings and review states are computed by the views of ``analysis.sql`` for
 the claims listed in ``analysis_queue``. ``refresh_claims`` writes them onto ``claims``
 and empties the queue; ``recount_sources`` recounts the track records of the sources in
-``source_queue``. The build calls both, once, after the seed rows and the review events
-are in (``build.py``); the trigger that applies a review event as it is written runs
+``source_queue`` (or of every source). The build calls both, once, after the seed rows
+and the review events are in (``build.py``); the trigger that applies a review event as it is written runs
 the same ``REFRESH_CLAIMS`` statements (``database.py`` makes it from them).
 """
 
@@ -74,8 +74,27 @@ RECOUNT_SOURCES = (
     "DELETE FROM source_queue",
 )
 
-# Every source, for a build that rewrote every claim, and for publish.
-QUEUE_ALL_SOURCES = "INSERT OR IGNORE INTO source_queue (source_id) SELECT id FROM sources"
+# Every source's track record, for a build that rewrote every claim and for publish:
+# source_record_counts' counts in one pass over the claims (their table in order, each
+# claim's appearances from their covering index), where the view, driven by the queued
+# sources, looks a claim up for each of their appearances and keeps six sets of
+# distinct ids per source (1M claims: 5.9-7.6 -> 3.4 s, the same rows).
+RECOUNT_ALL_SOURCES = (
+    "DELETE FROM source_records",
+    """
+    INSERT INTO source_records
+    SELECT source_id, count(*), sum(status = 'corroborated'), sum(status = 'contested'), sum(status = 'circular'),
+           sum(status = 'uncorroborated'), sum(rejected)
+    FROM (
+        SELECT a.source_id, a.claim_id, c.status, c.review_decision IS 'reject' AS rejected
+        FROM claims c NOT INDEXED
+        CROSS JOIN appearances a ON a.claim_id = c.id
+        GROUP BY a.source_id, a.claim_id
+    )
+    GROUP BY source_id
+    """,
+    "DELETE FROM source_queue",
+)
 
 # The evidence fingerprint (SPEC section 6) is the build's hash of a claim's appearances
 # and seed links (build.FINGERPRINTS, this many characters), then one " +other relation"
@@ -147,6 +166,7 @@ def refresh_claims(conn) -> int:
     return queued
 
 
-def recount_sources(conn):
-    for statement in RECOUNT_SOURCES:
+def recount_sources(conn, every_source=False):
+    """Recount the track records of the queued sources (``every_source``: of all)."""
+    for statement in RECOUNT_ALL_SOURCES if every_source else RECOUNT_SOURCES:
         conn.execute(statement)

@@ -302,7 +302,9 @@ LEFT JOIN review_events d ON d.rowid = (
     ORDER BY e.created_at DESC, e.rowid DESC LIMIT 1
 );
 
--- How the claims of each queued source fare, counting each claim once.
+-- How the claims of each queued source fare, counting each claim once. (A build that
+-- rewrote every claim, and publish, count every source in one pass over the claims
+-- instead: analysis.RECOUNT_ALL_SOURCES, the same counts.)
 CREATE VIEW source_record_counts AS
 SELECT q.source_id,
        count(DISTINCT a.claim_id) AS claims,

@@ -677,9 +677,7 @@ def write_changes(conn, update, cache_path, sources_key, progress, digest) -> Bu
             refresh_after_build(conn)
 
             progress("counting the sources' track records")
-            if everything:
-                conn.execute(analysis.QUEUE_ALL_SOURCES)
-            analysis.recount_sources(conn)
+            analysis.recount_sources(conn, every_source=everything)
         if everything:
             progress("indexing text and counting")
             for statement in REINDEX_AND_RECOUNT:

@@ -343,8 +343,7 @@ def _write_public(db_path: pathlib.Path, path: pathlib.Path) -> PublishReport:
         conn.execute(f"PRAGMA user_version = {DERIVED_VERSION}")
         # source records are counted afresh from the public rows (they are keyed by
         # source id, so a copy would carry protected ids)
-        conn.execute(analysis.QUEUE_ALL_SOURCES)
-        analysis.recount_sources(conn)
+        analysis.recount_sources(conn, every_source=True)
         # and the ranking of circular reporting, from the public rows
         for statement in (analysis.QUEUE_CIRCULAR, *analysis.CIRCULAR_REFRESH, analysis.EMPTY_ANALYSIS_QUEUE):
             conn.execute(statement)
