@@ -4,8 +4,9 @@ Statuses, ratings and review states are computed by the views of ``analysis.sql`
 the claims listed in ``analysis_queue``. ``refresh_claims`` writes them onto ``claims``
 and empties the queue; ``recount_sources`` recounts the track records of the sources in
 ``source_queue`` (or of every source). The build calls both, once, after the seed rows
-and the review events are in (``build.py``); the trigger that applies a review event as it is written runs
-the same ``REFRESH_CLAIMS`` statements (``database.py`` makes it from them).
+and the review events are in (``build.py``); the trigger that applies a review event as
+it is written runs the same ``REFRESH_CLAIMS`` statements (``database.py`` makes it from
+them).
 """
 
 # First the decisions: a neighbour's evidence depends on whether this claim is rejected.
