@@ -196,7 +196,18 @@ INSERT INTO temp.evidence_before (claim_id, evidence)
 SELECT id, evidence FROM claims WHERE id IN (SELECT claim_id FROM temp.touched)
 """
 
-CIRCULAR_OF_TOUCHED = "DELETE FROM circular_claims WHERE claim_id IN (SELECT claim_id FROM temp.touched)"
+# What ranks circular reporting can move without a claim's evidence moving (a changed
+# document can have another publisher), or go with the claim: the touched claims that
+# left the tree leave the ranking, and those the analysis did not refresh (not
+# affected) are counted again; the refreshed ones were, by REFRESH_CLAIMS.
+CIRCULAR_OF_GONE = """
+DELETE FROM circular_claims
+WHERE claim_id IN (SELECT claim_id FROM temp.touched) AND claim_id NOT IN (SELECT id FROM claims)
+"""
+QUEUE_TOUCHED_UNREFRESHED = """
+INSERT OR IGNORE INTO analysis_queue (claim_id)
+SELECT id FROM claims WHERE id IN (SELECT claim_id FROM temp.touched) AND id NOT IN (SELECT claim_id FROM temp.affected)
+"""
 
 QUEUE_TOUCHED = "INSERT OR IGNORE INTO analysis_queue (claim_id) SELECT id FROM claims WHERE id IN (SELECT claim_id FROM temp.touched)"
 
@@ -662,11 +673,8 @@ def write_changes(conn, update, cache_path, sources_key, progress, digest) -> Bu
             conn.execute("INSERT OR IGNORE INTO analysis_queue (claim_id) SELECT claim_id FROM temp.affected")
             refreshed = analysis.refresh_claims(conn)
             if not everything:
-                # What ranks circular reporting moves without the evidence moving where a
-                # changed document has another publisher, or a claim left the tree.
-                conn.execute(CIRCULAR_OF_TOUCHED)
-                conn.execute(QUEUE_TOUCHED)
-                for statement in (*analysis.CIRCULAR_REFRESH, analysis.EMPTY_ANALYSIS_QUEUE):
+                for statement in (CIRCULAR_OF_GONE, QUEUE_TOUCHED_UNREFRESHED, *analysis.CIRCULAR_REFRESH,
+                                  analysis.EMPTY_ANALYSIS_QUEUE):
                     conn.execute(statement)
             stop_if_refused(update, progress)
 
