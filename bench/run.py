@@ -511,15 +511,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-# The full database is for signed-in team members (anonymous requests get 403): the
-# pages are fetched with the cookie the server's one-time sign-in link sets.
-
-
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
 
 
+# The full database is for signed-in team members (anonymous requests get 403): the
+# pages are fetched with the cookie the server's one-time sign-in link sets.
 def sign_in(log_path: pathlib.Path, deadline: float) -> str:
     """Follow the one-time link `tracker serve` prints (no accounts configured): the
     ds_actor cookie it sets, for every request after."""
@@ -995,7 +993,8 @@ def goals(results: dict, paired: dict | None = None) -> list:
         small, large = with_pages[0], with_pages[-1]
         # the two databases served at once, requests alternating (step_paired_pages);
         # the sizes' own runs, ten minutes apart, when a run has no paired step
-        side_by_side = (paired or {}).get("pages", {}) if (paired or {}).get("sizes") == [int(small), int(large)] else {}
+        paired = paired or {}
+        side_by_side = paired.get("pages", {}) if paired.get("sizes") == [int(small), int(large)] else {}
         for name, page in results[large]["datasette"]["pages"].items():
             base = results[small]["datasette"]["pages"].get(name)
             if not base:

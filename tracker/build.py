@@ -206,7 +206,8 @@ WHERE claim_id IN (SELECT claim_id FROM temp.touched) AND claim_id NOT IN (SELEC
 """
 QUEUE_TOUCHED_UNREFRESHED = """
 INSERT OR IGNORE INTO analysis_queue (claim_id)
-SELECT id FROM claims WHERE id IN (SELECT claim_id FROM temp.touched) AND id NOT IN (SELECT claim_id FROM temp.affected)
+SELECT id FROM claims
+WHERE id IN (SELECT claim_id FROM temp.touched) AND id NOT IN (SELECT claim_id FROM temp.affected)
 """
 
 QUEUE_TOUCHED = "INSERT OR IGNORE INTO analysis_queue (claim_id) SELECT id FROM claims WHERE id IN (SELECT claim_id FROM temp.touched)"

@@ -23,7 +23,8 @@ TABLES_VERSION = zlib.crc32(SCHEMA_SQL.encode()) & 0x7FFFFFFF
 # dropped and the next build writes them afresh. review_events and source_pseudonyms
 # are never dropped.
 SEED_DERIVED = ("links", "appearances", "claims", "documents", "sources", "source_types", "claims_fts",
-                "documents_fts", "facet_counts", "circular_claims", "seed_files", "analysis_queue", "source_records", "source_queue",
+                "documents_fts", "facet_counts", "circular_claims", "seed_files", "analysis_queue", "source_records",
+                "source_queue",
                 "warnings",
                 "draft_entries",
                 "build_state",
