@@ -754,6 +754,9 @@ def step_paired_pages(work: pathlib.Path, small: dict, large: dict, requests: in
 # --------------------------------------------------------------------------- one size
 
 
+SMALL_PAIRS, SMALL_PAIRS_MAX = 5, 100_000  # floor / cold pairs at the smaller sizes
+
+
 def run_size(size: int, work: pathlib.Path, args, out: dict) -> dict:
     """Fill ``out`` step by step (what was measured survives a failure later on)."""
     folder = work / str(size)
@@ -776,10 +779,14 @@ def run_size(size: int, work: pathlib.Path, args, out: dict) -> dict:
     # drifts during the run (another tenant, a turbo clock) then moves both sides of each
     # pair alike, and the verdict is the median of the pairs' ratios (cold_vs_floor_pairs).
     # Run as two blocks, the ratio moved by up to 0.2 between runs of the same code.
+    # Up to 100,000 claims a pair costs under half a minute, and its ratio moves most
+    # (a 7 s floor: 1.04 to 1.62 in one session): more pairs there, for a steadier median.
+    pairs = max(reps, SMALL_PAIRS) if reps > 1 and size <= SMALL_PAIRS_MAX else reps
+    out["pairs"] = pairs
     log(f"[{size:,}] floor (CSafeLoader + executemany), then a cold build (new database, no cache)"
-        + (f", alternately, {reps} times each (medians)" if reps > 1 else ""))
+        + (f", alternately, {pairs} times each (medians)" if pairs > 1 else ""))
     floors, runs = [], []
-    for _ in range(reps):
+    for _ in range(pairs):
         floors.append(step_floor(tree, floor_db, logs, size))
         remove_db(db)
         assert not pathlib.Path(str(db) + ".cache").exists()
@@ -790,7 +797,7 @@ def run_size(size: int, work: pathlib.Path, args, out: dict) -> dict:
     log(f"  floor {out['floor']['wall_s']} s wall, {out['floor']['cpu_s']} s CPU, "
         f"{mb(out['floor']['maxrss_bytes'])} MB maxrss" + runs_note(floors))
     log(f"  cold build {cold['wall_s']} s wall ({cold_vs_floor(out)}x floor"
-        + (f"; pairs {', '.join(map(str, out['cold_vs_floor_pairs']))}" if reps > 1 else "") + "), "
+        + (f"; pairs {', '.join(map(str, out['cold_vs_floor_pairs']))}" if pairs > 1 else "") + "), "
         f"{cold['cpu_s']} s CPU, peak {mb(cold['peak_memory_bytes'])} MB "
         f"(largest process {mb(cold['maxrss_bytes'])} MB, tree PSS {mb(cold['tree_peak_pss_bytes'])} MB)"
         + runs_note(runs))
@@ -868,6 +875,8 @@ def run_size(size: int, work: pathlib.Path, args, out: dict) -> dict:
     log(f"[{size:,}] Datasette")
     out["datasette"] = step_datasette(db, logs, claim_id, out["typical_claim"]["id"], args.search_word,
                                       args.requests)
+    # The tree goes back to as generated, the database stays built from the edited tree:
+    # a `tracker build` after a run has that one file's change to apply (not a stale cache).
     restore_edit(tree)
     out["load_after"] = os.getloadavg()[0]
     if not args.keep:
@@ -1081,6 +1090,7 @@ def render(doc: dict) -> str:
             f"| {mb(rb.get('db_bytes'))} (+ {mb(rb.get('cache_bytes'))}) |"
         )
     reps = ", ".join(f"{int(s):,}: {results[s].get('repeats', 1)}" for s in sizes)
+    pairs = ", ".join(f"{int(s):,}: {results[s].get('pairs', results[s].get('repeats', 1))}" for s in sizes)
     spread = []
     for s in sizes:
         parts = []
@@ -1109,7 +1119,7 @@ def render(doc: dict) -> str:
     lines += [
         "",
         f"Runs per figure (floor, cold build, one-file rebuild; the median is shown, every run is in "
-        f"results.json): {reps}. "
+        f"results.json): {reps}; floor / cold build pairs: {pairs}. "
         "Peak memory is the larger of the biggest single process's maxrss (`wait4`, as "
         "`/usr/bin/time -v` shows it) and the sampled total PSS of the build's whole process tree "
         "(its parse workers included). Floor and builds read a seed tree that is in the page cache.",
