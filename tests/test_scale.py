@@ -425,3 +425,14 @@ def test_beside_returns_the_value_and_raises_the_error_of_its_call(thread):
     assert done.result() == (3, 1) and done.ready()
     with pytest.raises(ZeroDivisionError):
         Beside(divmod, 1, 0, thread=thread).result()
+
+
+def test_a_process_beside_the_build_runs_at_a_lower_priority():
+    # the build's own work after the parse has one core: the checks beside it take the rest
+    import os
+
+    from tracker.checks import BESIDE_NICENESS, Beside
+
+    ours = os.nice(0)
+    assert Beside(os.nice, 0).result() == min(ours + BESIDE_NICENESS, 19)
+    assert os.nice(0) == ours
