@@ -5,6 +5,7 @@ in it (for the line number), the entry, the field, the message, and the name it 
 unknown (so that an entry that already failed on its own is not reported twice).
 """
 
+import atexit
 import dataclasses
 import json
 import os
@@ -230,6 +231,10 @@ class Beside:
 
             self.pool = multiprocessing.get_context("fork").Pool(1, initializer=_stand_back)
             self.future = self.pool.apply_async(function, args)
+            # Ended before the interpreter tears down: a pool left to its __del__ there
+            # may write to a pipe already closed and print a traceback after the
+            # build's own message ("Bad file descriptor").
+            atexit.register(self.pool.terminate)
 
     def _run(self, function, args):
         try:
@@ -249,6 +254,7 @@ class Beside:
         else:
             value = self.future.get()
             self.pool.close()
+            atexit.unregister(self.pool.terminate)
         return value
 
 
