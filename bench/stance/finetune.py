@@ -18,6 +18,14 @@ Training: AdamW (body lr 4e-5, head 1e-3, weight decay 0.01), 10% linear warmup 
 linear decay, batch 16, 3 epochs, seed 0. After each fold the test fold is also scored
 with simulated int8 weights (every 2-D weight symmetric per output row).
 
+Sixth round (compress): each fold's saved L4v model rewritten without retraining so that
+its file fits 10 MB, read back from that file and scored on its test fold. Only the word
+piece table changes (4-bit rows, 4-bit groups, 4-bit rows with the most used pieces kept
+int8, or a truncated SVD; SCHEME below); the rest stays int8 per row as in export. --seed N
+trains another seed (stored as L4v.sN); report --configs "L4v-e4+L4v.s1-e4" scores the mean
+of the two runs' probabilities (two files, one per seed); soup averages several seeds' fold
+models weight by weight into one model (one file), which compress --run then rewrites.
+
 Evaluated by GroupKFold(10) on claimId, GroupKFold's own split (as train.py). Each fold's
 probabilities go to /tmp/ft/oof/<config>/fold<k>.npy (resumable; run two processes with
 disjoint --folds).
@@ -39,6 +47,20 @@ Run:
     nice -n 19 /tmp/ft/venv/bin/python bench/stance/finetune.py final --config L4v
     /tmp/ft/venv/bin/python bench/stance/finetune.py report --configs L4v L4v-int8 L4s L4s-int8
     /tmp/ft/venv/bin/python bench/stance/finetune.py export --source /tmp/ft/models/L4s/fold0 --out /tmp/ft/L4s.npz
+Sixth round (one process at a time, on one thread; S="q8 e4 e4g128 e4g64 e4h4000"):
+    nice -n 19 /tmp/ft/venv/bin/python bench/stance/finetune.py lr-oof
+    nice -n 19 /tmp/ft/venv/bin/python bench/stance/finetune.py cv --config L4v
+    nice -n 19 /tmp/ft/venv/bin/python bench/stance/finetune.py compress --config L4v
+    nice -n 19 /tmp/ft/venv/bin/python bench/stance/finetune.py cv --config L4v --seed 1
+    nice -n 19 /tmp/ft/venv/bin/python bench/stance/finetune.py compress --config L4v --seed 1 --schemes $S
+    nice -n 19 /tmp/ft/venv/bin/python bench/stance/finetune.py soup --runs L4v L4v.s1 --run L4v.soup01
+    nice -n 19 /tmp/ft/venv/bin/python bench/stance/finetune.py compress --run L4v.soup01 --schemes q8 e4 e4g64 e4h4000
+    nice -n 19 /tmp/ft/venv/bin/python bench/stance/finetune.py cv --config L4v --seed 2
+    nice -n 19 /tmp/ft/venv/bin/python bench/stance/finetune.py compress --config L4v --seed 2 --schemes $S
+    nice -n 19 /tmp/ft/venv/bin/python bench/stance/finetune.py soup --runs L4v L4v.s1 L4v.s2 --run L4v.soup012
+    nice -n 19 /tmp/ft/venv/bin/python bench/stance/finetune.py compress --run L4v.soup012 --schemes e4 e4h4000
+    /tmp/ft/venv/bin/python bench/stance/finetune.py report --configs SIXTH
+    (SIXTH: the list in SIXTH_REPORT below: each run and scheme, and "A+B" means of runs)
 """
 
 import os
@@ -50,6 +72,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import argparse  # noqa: E402
 import json  # noqa: E402
 import pathlib  # noqa: E402
+import re  # noqa: E402
 import shutil  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -73,6 +96,13 @@ VOCABS = {"vocab12k": "pruned, 13,887 pieces (bench/stance/vocab.py --cap 12000)
           "vocab5k": "pruned, 5,075 pieces (bench/stance/vocab.py --cap 5000 --seen-singles)"}
 MAX_LEN, BATCH, EPOCHS, LR_BODY, LR_HEAD, DECAY, WARMUP, SEED = 128, 16, 3, 4e-5, 1e-3, 0.01, 0.1, 0
 RESULTS = HERE / "finetune.json"
+_S = ("q8", "e4", "e4g128", "e4g64", "e4h4000")
+SIXTH_REPORT = (["L4v", "L4v-int8"] + [f"L4v-{s}" for s in _S + ("svd96", "svd128", "svd192")]
+                + [x for run in ("L4v.s1", "L4v.s2") for x in [run, run + "-int8"] + [f"{run}-{s}" for s in _S]]
+                + ["L4v+L4v.s1", "L4v-e4+L4v.s1-e4", "L4v-e4g64+L4v.s1-e4g64", "L4v-e4h4000+L4v.s1-e4h4000",
+                   "L4v+L4v.s1+L4v.s2", "L4v-e4+L4v.s1-e4+L4v.s2-e4", "L4v-e4h4000+L4v.s1-e4h4000+L4v.s2-e4h4000",
+                   "L4v.soup01", "L4v.soup01-q8", "L4v.soup01-e4", "L4v.soup01-e4g64", "L4v.soup01-e4h4000",
+                   "L4v.soup012", "L4v.soup012-e4", "L4v.soup012-e4h4000"])
 
 
 def data():
@@ -184,11 +214,16 @@ def bucketed(ids, rng):
     return [out[k] for k in rng.permutation(len(out))]
 
 
-def fit(config, rows, labels, index):
+def run_name(config, seed):
+    """Where a run's folds live: the config's name, plus .s<seed> for a seed other than 0."""
+    return config if seed == 0 else f"{config}.s{seed}"
+
+
+def fit(config, rows, labels, index, seed=SEED):
     import torch
     torch.set_num_threads(1)
-    torch.manual_seed(SEED)
-    rng = np.random.default_rng(SEED)
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
     body, tokenizer, vocab = build(config)
     net = Net(body)
     ids, types = encode(tokenizer, rows, index)
@@ -260,29 +295,30 @@ def save(net, vocab, directory):
     shutil.copy(vocab, directory / "vocab.txt")
 
 
-def cv(config, folds):
+def cv(config, folds, seed=SEED):
     rows, labels, groups = data()
+    name = run_name(config, seed)
     for k, (tr, te) in enumerate(splits(rows, labels, groups)):
         if k not in folds:
             continue
-        out = SCRATCH / "oof" / config / f"fold{k}.npy"
+        out = SCRATCH / "oof" / name / f"fold{k}.npy"
         if out.exists():
             continue
         started = time.perf_counter()
-        print(f"{config} fold {k}: {len(tr)} train, {len(te)} test", flush=True)
-        net, tokenizer, vocab = fit(config, rows, labels, tr)
+        print(f"{name} fold {k}: {len(tr)} train, {len(te)} test", flush=True)
+        net, tokenizer, vocab = fit(config, rows, labels, tr, seed)
         p = predict(net, tokenizer, rows, te)
-        save(net, vocab, SCRATCH / "models" / config / f"fold{k}")
+        save(net, vocab, SCRATCH / "models" / name / f"fold{k}")
         state = net.state()
         net.load(int8(state))
         q = predict(net, tokenizer, rows, te)
         out.parent.mkdir(parents=True, exist_ok=True)
-        (SCRATCH / "oof" / f"{config}-int8").mkdir(parents=True, exist_ok=True)
-        np.save(SCRATCH / "oof" / f"{config}-int8" / f"fold{k}.npy", q)
+        (SCRATCH / "oof" / f"{name}-int8").mkdir(parents=True, exist_ok=True)
+        np.save(SCRATCH / "oof" / f"{name}-int8" / f"fold{k}.npy", q)
         np.save(out, p)
         seconds = time.perf_counter() - started
         (out.parent / f"fold{k}.json").write_text(json.dumps({"seconds": round(seconds, 1)}))
-        print(f"{config} fold {k}: accuracy {np.mean(p.argmax(1) == labels[te]):.4f}, "
+        print(f"{name} fold {k}: accuracy {np.mean(p.argmax(1) == labels[te]):.4f}, "
               f"int8 {np.mean(q.argmax(1) == labels[te]):.4f}, {seconds:.0f} s", flush=True)
 
 
@@ -306,6 +342,223 @@ def export(source, out):
     vocab = pathlib.Path(source) / "vocab.txt"
     print(f"{out}: {out.stat().st_size} bytes; vocab.txt {vocab.stat().st_size} bytes; "
           f"{sum(a.size for a in arrays.values())} numbers")
+
+
+# Sixth round: the 13,887-piece models made to fit 10 MB without retraining. Only the word
+# piece table (13,887 x 384, 5.3M of L4v's 12.6M weights) changes; every other 2-D weight
+# stays int8 per row as in export. Schemes (finetune.py compress --schemes ...):
+#   q8          the table int8 per row too (export's file; the CV's simulated int8)
+#   e4, e4gG    the table at 4 bits: symmetric levels -7..7, one float16 scale per row (e4)
+#               or per group of G columns (e4gG), each scale's clip (0.50-1.00 of the
+#               absolute maximum) chosen to minimise that row's (group's) squared error;
+#               two levels packed per byte
+#   svdR        the table as mean + A @ B: truncated SVD of the centred table at rank R,
+#               A (13,887 x R) and B (R x 384) int8 per row, the mean row float32
+#   svdRe4      the same with A at 4 bits per row (as e4)
+#   e4hN        the N pieces most used in PolNeAR and KCNA (vocab.py's --counts cache; not
+#               Emergent) and the special tokens int8 per row, the other rows as e4
+WORDS = "embeddings.word_embeddings.weight"
+SUFFIXES = (".hi.rows", ".hi.scale", ".hi.q", ".lo.scale16", ".lo.q4", ".a.scale16", ".a.scale", ".b.scale",
+            ".scale16", ".scale", ".a.q4", ".a.q", ".b.q", ".mean", ".q4", ".q")  # longest first
+SCHEME = re.compile(r"^(?:q8|e4h(?P<high>\d+)|(?:svd(?P<rank>\d+))?(?:e4(?:g(?P<group>\d+))?)?)$")
+COUNTS = SCRATCH / "counts.json"
+
+
+def frequent_rows(vocab_dir, n, counts_path=COUNTS):
+    """Rows of the pruned table (ascending) for the n pieces most used in PolNeAR and KCNA,
+    plus the special tokens."""
+    from vocab import SPECIAL, read_vocab
+    counts = json.loads(pathlib.Path(counts_path).read_text())
+    original = np.load(pathlib.Path(vocab_dir) / "rows.npy")
+    pieces = read_vocab(pathlib.Path(vocab_dir) / "vocab.txt")
+    used = np.array([np.inf if pieces[i] in SPECIAL else counts.get(str(int(r)), 0)
+                     for i, r in enumerate(original)])
+    return np.sort(np.argsort(-used, kind="stable")[:n])
+
+
+def quantised4(v, group=None):
+    """A 2-D float32 array at 4 bits (levels -7..7, stored +8 as two nibbles a byte) with a
+    float16 scale per row, or per group of ``group`` columns; each scale's clip chosen from
+    0.50-1.00 of the group's absolute maximum to minimise its squared error."""
+    rows, cols = v.shape
+    g = group or cols
+    x = v.reshape(rows, cols // g, g)
+    amax = np.maximum(np.abs(x).max(-1, keepdims=True), np.float32(1e-12))
+    best, best_err = None, None
+    for clip in np.linspace(0.5, 1.0, 11):
+        scale = (amax * np.float32(clip) / np.float32(7)).astype(np.float16).astype(np.float32)
+        err = ((np.clip(np.round(x / scale), -7, 7) * scale - x) ** 2).sum(-1, keepdims=True)
+        if best is None:
+            best, best_err = scale, err
+        else:
+            better = err < best_err
+            best, best_err = np.where(better, scale, best), np.where(better, err, best_err)
+    q = (np.clip(np.round(x / best), -7, 7) + 8).astype(np.uint8).reshape(rows, cols)
+    packed = (q[:, 0::2] | (q[:, 1::2] << 4)).astype(np.uint8)
+    return packed, best.reshape(rows, cols // g).astype(np.float16)
+
+
+def dequantised4(packed, scale):
+    rows = packed.shape[0]
+    q = np.empty((rows, packed.shape[1] * 2), dtype=np.int8)
+    q[:, 0::2] = (packed & 15).astype(np.int8) - 8
+    q[:, 1::2] = (packed >> 4).astype(np.int8) - 8
+    groups = scale.shape[1]
+    x = q.reshape(rows, groups, -1).astype(np.float32) * scale.astype(np.float32)[:, :, None]
+    return x.reshape(rows, -1)
+
+
+def compressed(state, scheme, vocab_dir=None):
+    """The arrays of the file ``scheme`` writes (np.savez_compressed keys -> arrays);
+    ``vocab_dir`` (vocab.py's output: rows.npy, vocab.txt) for e4hN."""
+    m = SCHEME.match(scheme)
+    if not m:
+        raise ValueError(f"unknown scheme {scheme}")
+    arrays = {}
+    for k, v in state.items():
+        v = v.astype(np.float32)
+        if k == "embeddings.position_embeddings.weight":
+            v = v[:MAX_LEN]
+        if k == WORDS and scheme != "q8":
+            if m["high"]:
+                high = frequent_rows(vocab_dir, int(m["high"]))
+                low = np.setdiff1d(np.arange(len(v)), high)
+                arrays[k + ".hi.rows"] = high.astype(np.uint16)
+                arrays[k + ".hi.q"], arrays[k + ".hi.scale"] = quantised(v[high])
+                arrays[k + ".lo.q4"], arrays[k + ".lo.scale16"] = quantised4(v[low])
+            elif m["rank"]:
+                rank = int(m["rank"])
+                mean = v.mean(0)
+                u, s, vt = np.linalg.svd(v - mean, full_matrices=False)
+                a, b = (u[:, :rank] * s[:rank]).astype(np.float32), vt[:rank].astype(np.float32)
+                arrays[k + ".mean"] = mean
+                arrays[k + ".b.q"], arrays[k + ".b.scale"] = quantised(b)
+                if "e4" in scheme:
+                    arrays[k + ".a.q4"], arrays[k + ".a.scale16"] = quantised4(a)
+                else:
+                    arrays[k + ".a.q"], arrays[k + ".a.scale"] = quantised(a)
+            else:
+                group = int(m["group"]) if m["group"] else None
+                arrays[k + ".q4"], arrays[k + ".scale16"] = quantised4(v, group)
+        elif v.ndim == 2:
+            arrays[k + ".q"], arrays[k + ".scale"] = quantised(v)
+        else:
+            arrays[k] = v
+    return arrays
+
+
+def restored(arrays):
+    """The float32 weights a compressed file stands for (inverse of compressed; the position
+    table stays cut to MAX_LEN rows)."""
+    def matrix(prefix):
+        if prefix + ".q" in arrays:
+            return arrays[prefix + ".q"].astype(np.float32) * arrays[prefix + ".scale"]
+        if prefix + ".q4" in arrays:
+            return dequantised4(arrays[prefix + ".q4"], arrays[prefix + ".scale16"])
+        if prefix + ".hi.rows" in arrays:
+            high = arrays[prefix + ".hi.rows"].astype(np.int64)
+            hi, lo = matrix(prefix + ".hi"), matrix(prefix + ".lo")
+            out = np.empty((len(hi) + len(lo), hi.shape[1]), np.float32)
+            mask = np.zeros(len(out), bool)
+            mask[high] = True
+            out[mask], out[~mask] = hi, lo
+            return out
+        if prefix + ".mean" in arrays:
+            return matrix(prefix + ".a") @ matrix(prefix + ".b") + arrays[prefix + ".mean"]
+        return None
+    def weight(key):
+        for suffix in SUFFIXES:
+            if key.endswith(suffix):
+                return key[:-len(suffix)]
+        return key
+    out = {}
+    for k in {weight(key) for key in arrays}:
+        value = matrix(k)
+        out[k] = value if value is not None else arrays[k]
+    return out
+
+
+def soup(config, runs, out, folds):
+    """Each fold's weight average of several runs' fold models (same config, same fold, other
+    seeds: a "model soup", Wortsman et al. 2022), one model and so one file; saved under
+    /tmp/ft/models/<out>/fold<k> for compress --run <out>, and scored on the test fold."""
+    import torch
+    torch.set_num_threads(1)
+    from safetensors.numpy import load_file
+    from safetensors.torch import save_file
+    from transformers import BertTokenizerFast
+    rows, labels, groups = data()
+    for k, (_tr, te) in enumerate(splits(rows, labels, groups)):
+        sources = [SCRATCH / "models" / run / f"fold{k}" for run in runs]
+        target = SCRATCH / "oof" / out / f"fold{k}.npy"
+        if k not in folds or target.exists() or not all((s / "model.safetensors").exists() for s in sources):
+            continue
+        states = [load_file(str(s / "model.safetensors")) for s in sources]
+        mean = {key: torch.from_numpy(np.mean([st[key].astype(np.float32) for st in states], axis=0)
+                                      .astype(states[0][key].dtype)) for key in states[0]}
+        directory = SCRATCH / "models" / out / f"fold{k}"
+        directory.mkdir(parents=True, exist_ok=True)
+        save_file(mean, str(directory / "model.safetensors"))
+        shutil.copy(sources[0] / "vocab.txt", directory / "vocab.txt")
+        body, _tokenizer, _vocab = build(config)
+        net = Net(body)
+        net.load(mean)
+        net.train(False)
+        p = predict(net, BertTokenizerFast(str(directory / "vocab.txt"), do_lower_case=True), rows, te)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        np.save(target, p)
+        print(f"{out} fold {k}: accuracy {np.mean(p.argmax(1) == labels[te]):.4f}", flush=True)
+
+
+def compress(config, schemes, folds, seed=SEED, run=None):
+    """Each fold's saved model (cv) written in each scheme, read back from the file and scored
+    on its test fold: /tmp/ft/oof/<run>-<scheme>/fold<k>.npy, the file's size beside it."""
+    import torch
+    torch.set_num_threads(1)
+    from safetensors.numpy import load_file
+    from transformers import BertTokenizerFast
+    rows, labels, groups = data()
+    name = run or run_name(config, seed)
+    for k, (_tr, te) in enumerate(splits(rows, labels, groups)):
+        source = SCRATCH / "models" / name / f"fold{k}"
+        if k not in folds or not (source / "model.safetensors").exists():
+            continue
+        state = load_file(str(source / "model.safetensors"))
+        body, _tokenizer, _vocab = build(config)
+        net = Net(body)
+        tokenizer = BertTokenizerFast(str(source / "vocab.txt"), do_lower_case=True)
+        shapes = {key: v.shape for key, v in net.state().items()}
+        for scheme in schemes:
+            out = SCRATCH / "oof" / f"{name}-{scheme}" / f"fold{k}.npy"
+            if out.exists():
+                continue
+            started = time.perf_counter()
+            path = SCRATCH / "npz" / f"{name}-{scheme}" / f"fold{k}.npz"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            np.savez_compressed(path, **compressed(state, scheme, CONFIGS[config]["vocab"]))
+            size = path.stat().st_size
+            with np.load(path) as f:
+                weights = restored({key: f[key] for key in f.files})
+            loaded = {}
+            for key, shape in shapes.items():
+                v = weights[key]
+                if v.shape != shape:  # the position table, cut to MAX_LEN rows
+                    v = np.concatenate([v, np.zeros((shape[0] - v.shape[0],) + shape[1:], np.float32)])
+                loaded[key] = torch.from_numpy(np.ascontiguousarray(v))
+            net.load(loaded)
+            net.train(False)
+            p = predict(net, tokenizer, rows, te)
+            words = state[WORDS].astype(np.float32)
+            error = float(np.linalg.norm(weights[WORDS] - words) / np.linalg.norm(words))
+            out.parent.mkdir(parents=True, exist_ok=True)
+            np.save(out, p)
+            (out.parent / f"fold{k}.json").write_text(json.dumps(
+                {"bytes": size, "word_table_relative_error": round(error, 5),
+                 "seconds": round(time.perf_counter() - started, 1)}))
+            if k != 0:
+                path.unlink()  # keep fold 0's file only
+            print(f"{name}-{scheme} fold {k}: accuracy {np.mean(p.argmax(1) == labels[te]):.4f}, "
+                  f"{size} bytes, table error {error:.4f}", flush=True)
 
 
 def final(config):
@@ -342,20 +595,32 @@ def report(configs):
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results["lr"] = summary(lr, labels, folds, lr)
     for config in configs:
-        directory = SCRATCH / "oof" / config
-        done = [k for k in range(10) if (directory / f"fold{k}.npy").exists()]
+        # "A+B": the mean of runs A and B's probabilities (an ensemble, one file each)
+        parts = [SCRATCH / "oof" / part for part in config.split("+")]
+        done = [k for k in range(10) if all((d / f"fold{k}.npy").exists() for d in parts)]
         if not done:
             continue
         p = np.zeros((len(rows), 3))
         for k in done:
-            p[folds[k]] = np.load(directory / f"fold{k}.npy")
+            p[folds[k]] = np.mean([np.load(d / f"fold{k}.npy") for d in parts], axis=0)
         index = np.concatenate([folds[k] for k in done])
         sub = summary(p[index], labels[index], [np.where(np.isin(index, folds[k]))[0] for k in done], lr[index])
         sub["folds_done"] = done
-        base = config.split("-")[0]
-        times = [json.loads((SCRATCH / "oof" / base / f"fold{k}.json").read_text())["seconds"]
-                 for k in done if (SCRATCH / "oof" / base / f"fold{k}.json").exists()]
-        sub["seconds_per_fold"] = times
+        times = []
+        for part in config.split("+"):
+            base = SCRATCH / "oof" / part.split("-")[0]
+            times.append([json.loads((base / f"fold{k}.json").read_text())["seconds"]
+                          for k in done if (base / f"fold{k}.json").exists()])
+        sub["seconds_per_fold"] = times[0] if len(times) == 1 else times
+        files = [[json.loads((d / f"fold{k}.json").read_text()) for k in done if (d / f"fold{k}.json").exists()]
+                 for d in parts]
+        if all(f and "bytes" in f[0] for f in files):
+            sub["file_bytes_max_over_folds"] = [max(x["bytes"] for x in f) for f in files]
+            sub["word_table_relative_error_mean"] = [round(float(np.mean([x["word_table_relative_error"]
+                                                                          for x in f])), 5) for f in files]
+            if len(parts) == 1:
+                sub["file_bytes_max_over_folds"] = sub["file_bytes_max_over_folds"][0]
+                sub["word_table_relative_error_mean"] = sub["word_table_relative_error_mean"][0]
         results[config] = sub
         print(config, json.dumps({k: sub[k] for k in ("accuracy", "macro_f1", "f1", "blend_0.5_lr",
                                                         "blend_tuned_on_oof_OPTIMISTIC", "folds_done")}))
@@ -373,24 +638,36 @@ def report(configs):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("lr-oof", "cv", "final", "report", "export"))
+    parser.add_argument("what", choices=("lr-oof", "cv", "final", "report", "export", "compress", "soup"))
+    parser.add_argument("--run", help="compress: a run folder under /tmp/ft/models other than the "
+                        "config's (a soup); soup: the folder to write")
+    parser.add_argument("--runs", nargs="*", help="soup: the runs to average (e.g. L4v L4v.s1)")
     parser.add_argument("--source", help="export: a saved model folder (model.safetensors)")
     parser.add_argument("--out", help="export: the .npz to write")
     parser.add_argument("--config", default="L4v", choices=sorted(CONFIGS))
     parser.add_argument("--folds", type=int, nargs="*", default=list(range(10)))
+    parser.add_argument("--seed", type=int, default=SEED, help="cv, compress: training seed (runs other "
+                        "than seed 0 are stored as <config>.s<seed>)")
+    parser.add_argument("--schemes", nargs="*",
+                        default=["q8", "e4", "e4g128", "e4g64", "e4h4000", "svd96", "svd128", "svd192"],
+                        help="compress: schemes for the word piece table (see SCHEME)")
     parser.add_argument("--configs", nargs="*", default=["L4v", "L4v-int8", "L4s", "L4s-int8",
                                                          "L2v", "L2v-int8", "L6", "L6-int8", "L6v", "L6v-int8"])
     args = parser.parse_args()
     if args.what == "lr-oof":
         lr_oof()
     elif args.what == "cv":
-        cv(args.config, set(args.folds))
+        cv(args.config, set(args.folds), args.seed)
+    elif args.what == "compress":
+        compress(args.config, args.schemes, set(args.folds), args.seed, args.run)
+    elif args.what == "soup":
+        soup(args.config, args.runs, args.run, set(args.folds))
     elif args.what == "final":
         final(args.config)
     elif args.what == "export":
         export(args.source, args.out)
     else:
-        report(args.configs)
+        report(SIXTH_REPORT if args.configs == ["SIXTH"] else args.configs)
 
 
 if __name__ == "__main__":
