@@ -328,15 +328,7 @@ def export(source, out):
     rows; np.savez_compressed. Prints its size (the project's limit is 10 MB a model file)."""
     from safetensors.numpy import load_file
     state = load_file(str(pathlib.Path(source) / "model.safetensors"))
-    arrays = {}
-    for k, v in state.items():
-        v = v.astype(np.float32)
-        if k == "embeddings.position_embeddings.weight":
-            v = v[:MAX_LEN]
-        if v.ndim == 2:
-            arrays[k + ".q"], arrays[k + ".scale"] = quantised(v)
-        else:
-            arrays[k] = v
+    arrays = compressed(state, "q8")
     out = pathlib.Path(out)
     np.savez_compressed(out, **arrays)
     vocab = pathlib.Path(source) / "vocab.txt"
