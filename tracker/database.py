@@ -24,10 +24,7 @@ TABLES_VERSION = zlib.crc32(SCHEMA_SQL.encode()) & 0x7FFFFFFF
 # are never dropped.
 SEED_DERIVED = ("links", "appearances", "claims", "documents", "sources", "source_types", "claims_fts",
                 "documents_fts", "facet_counts", "circular_claims", "seed_files", "analysis_queue", "source_records",
-                "source_queue",
-                "warnings",
-                "draft_entries",
-                "build_state",
+                "source_queue", "warnings", "draft_entries", "build_state",
                 # ingest: the documents' texts and their search index
                 "document_texts", "document_texts_fts")
 
