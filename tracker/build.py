@@ -19,10 +19,12 @@ import hashlib
 import json
 import os
 import pathlib
+import sqlite3
 import tempfile
 
-from . import analysis, cache, checks
-from .database import REINDEX_AND_RECOUNT, open_connection, suspended, write_transaction
+from . import analysis, cache, checks, listing
+from .database import (BUSY_TIMEOUT_MS, DERIVED_VERSION, REINDEX_AND_RECOUNT, TABLES_VERSION, open_connection,
+                       suspended, write_transaction)
 from .vocabulary import SOURCE_TYPE_MEANINGS
 from .seeds import SeedError
 
@@ -437,25 +439,26 @@ def collector_paused():
 
 
 def check(seeds_dir, texts_dir=None, cache_path=None, progress=lambda *args: None,
-          defer_exposures=False, defer_queries=False, parser=None) -> cache.CacheUpdate:
+          defer_exposures=False, defer_queries=False, parser=None, listed=None) -> cache.CacheUpdate:
     """Check a seed tree; raise SeedError listing every problem. Writes only the cache.
 
     ``defer_exposures``: the exposure warnings are computed beside what follows
     (``update.pending_exposures``), for the build to collect before it commits;
     ``defer_queries``: so are the SQL checks of the whole tree (``update.
     pending_problems``), for a first build to collect before its database is put in
-    place (``write_new``); ``parser``: a parser_process.ParserProcess for the changed files."""
+    place (``write_new``); ``parser``: a parser_process.ParserProcess for the changed files;
+    ``listed``: listing.document_files of the tree, when the caller has it already."""
     with collector_paused():
-        return _check(seeds_dir, texts_dir, cache_path, progress, defer_exposures, defer_queries, parser)
+        return _check(seeds_dir, texts_dir, cache_path, progress, defer_exposures, defer_queries, parser, listed)
 
 
 def _check(seeds_dir, texts_dir, cache_path, progress, defer_exposures, defer_queries=False,
-           parser=None) -> cache.CacheUpdate:
+           parser=None, listed=None) -> cache.CacheUpdate:
     if cache_path is None:
         with tempfile.TemporaryDirectory() as folder:
             return check(seeds_dir, texts_dir, pathlib.Path(folder) / "seeds.cache", progress, parser=parser)
     seeds_dir = pathlib.Path(seeds_dir)
-    update = cache.update(seeds_dir, cache_path, texts_dir, progress, parser)
+    update = cache.update(seeds_dir, cache_path, texts_dir, progress, parser, listed)
     problems = list(update.problems)
     if (seeds_dir / cache.SOURCES_FILE).exists():
         progress("checking what changed against the whole tree")
@@ -480,17 +483,28 @@ def build(seeds_dir, db_path, texts_dir=None, progress=lambda *args: None, warni
     Raises SeedError (and writes nothing to the database) on bad input. The first
     ``warning_lines`` warnings of the report come with their lines (those shown);
     ``parser``: a parser_process.ParserProcess for the changed files.
+
+    A tree listed exactly as when the database was last built from it (``listing``)
+    is reported unchanged at once: nothing else is read but the database's counts and
+    warnings.
     """
     cache_path = cache_path_for(db_path)
-    pathlib.Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+    db_path, seeds_dir = pathlib.Path(db_path), pathlib.Path(seeds_dir)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
     with cache.locked(cache_path), collector_paused():
-        first = not pathlib.Path(db_path).exists()
+        listed = listing.document_files(seeds_dir)
+        stamp = listing_stamp(seeds_dir, listed, texts_dir)
+        report = unchanged(db_path, cache_path, seeds_dir, stamp, warning_lines)
+        if report is not None:
+            progress("nothing changed")
+            return report
+        first = not db_path.exists()
         update = check(seeds_dir, texts_dir, cache_path, progress, defer_exposures=True, defer_queries=first,
-                       parser=parser)
-        sources_key = cache.sha256_of(pathlib.Path(seeds_dir) / cache.SOURCES_FILE)
-        reviews_path = pathlib.Path(seeds_dir) / cache.REVIEWS_FILE
+                       parser=parser, listed=listed)
+        sources_key = cache.sha256_of(seeds_dir / cache.SOURCES_FILE)
+        reviews_path = seeds_dir / cache.REVIEWS_FILE
         reviews_key = cache.sha256_of(reviews_path) if reviews_path.is_file() else ""
-        report = write(update, db_path, cache_path, sources_key, progress, reviews_key)
+        report = write(update, db_path, cache_path, sources_key, progress, reviews_key, stamp)
         conn = cache.open_cache(cache_path)
         try:
             if update.pending_exposures is not None:
@@ -500,6 +514,54 @@ def build(seeds_dir, db_path, texts_dir=None, progress=lambda *args: None, warni
         finally:
             conn.close()
         return report
+
+
+def listing_stamp(seeds_dir, listed, texts_dir):
+    """The stamp of the tree as listed (listing.stamp), or None where a listing cannot say
+    that nothing changed: with --texts (the texts are outside the tree, found through the
+    cache), or entries the build must report (a bad link, a name in capitals)."""
+    files, problems = listed
+    if texts_dir is not None or problems:
+        return None
+    return listing.stamp(seeds_dir, files, (cache.CACHE_VERSION, TABLES_VERSION, DERIVED_VERSION))
+
+
+KEPT_WARNINGS = "SELECT kind, file, line, entry, field, message, loc FROM warnings ORDER BY rowid"
+
+
+def unchanged(db_path, cache_path, seeds_dir, stamp, warning_lines):
+    """The report of a rebuild with nothing changed, when the database was last built from
+    a tree with this very ``stamp``: its counts and warnings as that build kept them (the
+    files shown under ``seeds_dir`` as named now), the first ``warning_lines`` with their
+    lines. None otherwise: the whole path then finds out what changed."""
+    if stamp is None or not db_path.is_file():
+        return None
+    conn = sqlite3.connect(str(db_path), timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        # (tables or views made by another version since: the whole path upgrades them)
+        made_by = (conn.execute("PRAGMA application_id").fetchone()[0], conn.execute("PRAGMA user_version").fetchone()[0])
+        if made_by != (TABLES_VERSION, DERIVED_VERSION):
+            return None
+        state = dict(conn.execute("SELECT key, value FROM build_state"))
+        if state.get("listing") != stamp or "counts" not in state or "warnings_under" not in state:
+            return None
+        rows = conn.execute(KEPT_WARNINGS).fetchall()
+    except sqlite3.OperationalError:  # no such table: a database of another version
+        return None
+    finally:
+        conn.close()
+    before, under = state["warnings_under"], cache.shown_under(seeds_dir)
+    warnings = [cache.BuildWarning(under + file[len(before):] if file.startswith(before) else file, message, line,
+                                   entry, field, kind, None if loc is None else tuple(json.loads(loc)))
+                for kind, file, line, entry, field, message, loc in rows]
+    if warning_lines and warnings:
+        conn = cache.open_cache(cache_path)
+        try:
+            warnings = checks.with_lines(conn, warnings, seeds_dir, warning_lines)
+        finally:
+            conn.close()
+    return BuildReport(**json.loads(state["counts"]), reviews_added=0, files_parsed=0, documents_rewritten=0,
+                       claims_refreshed=0, warnings=warnings)
 
 
 COUNTED_TABLES = ("sources", "documents", "claims", "appearances", "links")
@@ -514,16 +576,18 @@ def tree_digest(files, sources_key, reviews_key) -> str:
     return digest.hexdigest()
 
 
-def write(update, db_path, cache_path, sources_key, progress=lambda *args: None, reviews_key=None) -> BuildReport:
+def write(update, db_path, cache_path, sources_key, progress=lambda *args: None, reviews_key=None,
+          stamp=None) -> BuildReport:
     """Bring the database up to date, in this order, in one transaction: the seed rows of
     the changed documents, their evidence fingerprints, the new events of reviews.yml,
     one analysis pass over every claim they touch, then the sources' track records.
 
     With ``reviews_key`` (the sha256 of reviews.yml, '' without one): when the database
-    was last built from this very tree, nothing is written at all."""
+    was last built from this very tree, nothing is written but the tree's listing
+    ``stamp`` (listing.stamp), kept for the next rebuild."""
     db_path = pathlib.Path(db_path)
     if not db_path.exists():
-        return write_new(update, db_path, cache_path, sources_key, progress, reviews_key)
+        return write_new(update, db_path, cache_path, sources_key, progress, reviews_key, stamp)
     conn = open_connection(db_path, for_build=True)
     try:
         digest = None if reviews_key is None else tree_digest(update.files, sources_key, reviews_key)
@@ -532,14 +596,17 @@ def write(update, db_path, cache_path, sources_key, progress=lambda *args: None,
             progress("nothing changed")
             if update.pending_exposures is not None:
                 update.warnings += update.pending_exposures.warnings()
+            if stamp is not None and state.get("listing") != stamp:  # touched, copied or checked out again
+                with write_transaction(conn):
+                    conn.execute("INSERT OR REPLACE INTO build_state (key, value) VALUES ('listing', ?)", [stamp])
             return BuildReport(**json.loads(state["counts"]), reviews_added=0, files_parsed=update.parsed,
                                documents_rewritten=0, claims_refreshed=0, warnings=update.warnings)
-        return write_changes(conn, update, cache_path, sources_key, progress, digest)
+        return write_changes(conn, update, cache_path, sources_key, progress, digest, stamp)
     finally:
         conn.close()
 
 
-def write_new(update, db_path, cache_path, sources_key, progress, reviews_key) -> BuildReport:
+def write_new(update, db_path, cache_path, sources_key, progress, reviews_key, stamp=None) -> BuildReport:
     """A first build: written into a new file beside the database without a journal
     (nobody reads it yet, and a failure just deletes it), then renamed into place, in
     WAL mode like every database of the tracker. The journal would write every page
@@ -555,7 +622,7 @@ def write_new(update, db_path, cache_path, sources_key, progress, reviews_key) -
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
         digest = None if reviews_key is None else tree_digest(update.files, sources_key, reviews_key)
-        report = write_changes(conn, update, cache_path, sources_key, progress, digest)
+        report = write_changes(conn, update, cache_path, sources_key, progress, digest, stamp)
         problems = pending_problems(update, progress)
         if problems:
             raise SeedError(problems)
@@ -613,7 +680,7 @@ def process_alive(pid: str) -> bool:
 BUILD_PRAGMAS = ("PRAGMA main.cache_size = -262144", "PRAGMA cache.cache_size = -131072")
 
 
-def write_changes(conn, update, cache_path, sources_key, progress, digest) -> BuildReport:
+def write_changes(conn, update, cache_path, sources_key, progress, digest, stamp=None) -> BuildReport:
     conn.create_function("evidence_fingerprint", 1, evidence_fingerprint, deterministic=True)
     conn.execute("ATTACH DATABASE ? AS cache", [str(cache_path)])
     for pragma in BUILD_PRAGMAS:
@@ -707,8 +774,11 @@ def write_changes(conn, update, cache_path, sources_key, progress, digest) -> Bu
         counts = table_counts(conn, everything, appearances_added)
         conn.execute("DELETE FROM build_state")
         if digest is not None:
-            conn.executemany("INSERT INTO build_state (key, value) VALUES (?, ?)",
-                             [("tree", digest), ("counts", json.dumps(counts))])
+            # (the stamp of the listing this tree was read from, and how its files were
+            # named then, for the warnings kept above: see unchanged)
+            kept = {"tree": digest, "counts": json.dumps(counts), "warnings_under": update.under,
+                    **({"listing": stamp} if stamp is not None else {})}
+            conn.executemany("INSERT INTO build_state (key, value) VALUES (?, ?)", kept.items())
     return BuildReport(
         **counts,
         reviews_added=reviews_added,
@@ -799,13 +869,14 @@ def write_rows(conn, everything) -> int:
 
 
 # The build's warnings, for the team to browse (tracker check --warnings lists them too).
-WRITE_WARNINGS = "INSERT INTO warnings (kind, file, line, entry, field, message) VALUES (?, ?, ?, ?, ?, ?)"
+WRITE_WARNINGS = "INSERT INTO warnings (kind, file, line, entry, field, message, loc) VALUES (?, ?, ?, ?, ?, ?, ?)"
 
 
 def write_warnings(conn, warnings):
     """Replace the warnings table with this build's warnings (a few thousand rows at most)."""
     conn.execute("DELETE FROM warnings")
-    conn.executemany(WRITE_WARNINGS, [(cache.warning_kind(w), w.file, w.line, w.entry, w.field, w.message)
+    conn.executemany(WRITE_WARNINGS, [(cache.warning_kind(w), w.file, w.line, w.entry, w.field, w.message,
+                                       json.dumps(w.loc) if getattr(w, "loc", None) is not None else None)
                                       for w in warnings])
 
 

@@ -19,6 +19,7 @@ import sqlite3
 import types
 
 from .database import suspended, write_transaction
+from .listing import REVIEWS_FILE, SOURCES_FILE, document_files, seed_file_problem
 from .vocabulary import SourceType, first_day
 from .seeds import Problem, closest_passage, line_of, load_document, load_list, shorten
 
@@ -115,8 +116,6 @@ WARNING_TABLES = ("file_warnings", "exposure_warnings", "warning_lines", "unchec
                   "unchecked_texts", "unchecked_exposures", "checked")
 BATCH_FILES = 500
 BULK_FILES = 2000
-SOURCES_FILE = "sources.yml"
-REVIEWS_FILE = "reviews.yml"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -164,6 +163,7 @@ class CacheUpdate:
     sources_unreadable: bool = False  # sources.yml could not be read at all
     pending_exposures: object = None  # checks.PendingExposures while they are computed beside the write
     pending_problems: object = None  # checks.Beside: a first build's SQL checks, beside the write
+    under: str = ""  # what the tree's files are shown under (shown_under)
 
 
 @contextlib.contextmanager
@@ -243,51 +243,14 @@ def content_key(yaml_sha: str, texts_dir, text_file, previous=None) -> str:
     return f"{yaml_sha}:{sha256_of(text_path) if text_path.is_file() else 'missing'}"
 
 
-def seed_file_problem(seeds_dir: pathlib.Path, path: pathlib.Path):
-    """Why ``path`` may not be read as a seed file (a Problem), or None when it may: seed
-    files are regular files inside the seed tree; a symlink may point only inside it."""
-    if not path.is_symlink():
-        return None
-    target = path.resolve()
-    if not target.is_relative_to(seeds_dir.resolve()):
-        return Problem(str(path), "a symbolic link that leads out of the seed tree: seed files must be inside it")
-    if not target.is_file():
-        return Problem(str(path), "a symbolic link to nothing (dangling): remove it or point it at a seed file")
-    return None
-
-
-def document_files(seeds_dir: pathlib.Path):
-    """(path as a string, file name, stat) of every documents/*.yml, in name order, and
-    the problems of entries that look like seed files but may not be read (bad links,
-    names such as X.YML). Plain strings, not pathlib: this runs on every build, once per
-    document file (16,000 pathlib paths cost 0.2 s)."""
-    folder = seeds_dir / "documents"
-    if not folder.is_dir():
-        return [], []
-    files, problems = [], []
-    for entry in sorted(os.scandir(folder), key=lambda e: e.name):
-        name = entry.name
-        if not name.lower().endswith((".yml", ".yaml")):
-            continue
-        if not name.endswith((".yml", ".yaml")):
-            problems.append(Problem(str(folder / name), "seed files end in .yml (lower case): rename it, or it is not built"))
-            continue
-        # (the entry knows whether it is a link without another system call)
-        problem = seed_file_problem(seeds_dir, folder / name) if entry.is_symlink() else None
-        if problem:
-            problems.append(problem)
-        elif entry.is_file():
-            files.append((entry.path, name, entry.stat()))
-    return files, problems
-
-
 DEFINED_IN = "SELECT seed_file, id FROM claims WHERE seed_file IN (SELECT value FROM json_each(?))"
 
 
 def update(seeds_dir, cache_path, texts_dir=None, progress=lambda step, done=None, total=None: None,
-           parser=None) -> CacheUpdate:
+           parser=None, listing=None) -> CacheUpdate:
     """Bring the cache up to date with ``seeds_dir``; report what is wrong file by file.
-    ``parser``: a parser_process.ParserProcess to parse the changed files in, if few."""
+    ``parser``: a parser_process.ParserProcess to parse the changed files in, if few;
+    ``listing``: ``document_files(seeds_dir)``, when the caller has listed the tree already."""
     seeds_dir = pathlib.Path(seeds_dir)
     conn = open_cache(cache_path)
     problems, warnings, already_reported = [], [], set()
@@ -328,7 +291,7 @@ def update(seeds_dir, cache_path, texts_dir=None, progress=lambda step, done=Non
         "SELECT path, content_key, text_file, size, mtime_ns, text_size, text_mtime_ns FROM files")}
     files, to_parse, restated, reparsed = {}, [], [], []
     texts = None if texts_dir is None else str(texts_dir)
-    listed, found = document_files(seeds_dir)
+    listed, found = listing if listing is not None else document_files(seeds_dir)
     problems += found
     for path, name, stat in listed:
         # A file is known by its path inside the seed tree, however the tree was named on
@@ -394,6 +357,7 @@ def update(seeds_dir, cache_path, texts_dir=None, progress=lambda step, done=Non
         already_reported=already_reported,
         parsed=len(to_parse),
         sources_unreadable=sources_unreadable,
+        under=shown_under(seeds_dir),
     )
 
 

@@ -222,7 +222,8 @@ CREATE TABLE IF NOT EXISTS warnings (
     line INTEGER,
     entry TEXT,
     field TEXT,
-    message TEXT NOT NULL
+    message TEXT NOT NULL,
+    loc TEXT  -- where in the file (a JSON path), for its line when a rebuild shows it
 );
 
 -- Entries marked `draft: true` (proposed by `tracker draft`): checked like any other but
@@ -282,9 +283,10 @@ CREATE TABLE IF NOT EXISTS link_suggestions (
 CREATE INDEX IF NOT EXISTS link_suggestions_other ON link_suggestions(other_claim_id);
 
 -- What the last build wrote (issue 14): the digest of the seed tree it was built from
--- (every document file's content key, sources.yml and reviews.yml) and the counts it
--- reported, so that a rebuild with nothing changed learns it from one row. Rewritten by
--- every build that writes; never published.
+-- (every document file's content key, sources.yml and reviews.yml), the stamp of the
+-- tree's listing (tracker/listing.py), how its files were named in the warnings, and the
+-- counts it reported, so that a rebuild with nothing changed learns it from a few rows.
+-- Rewritten by every build that writes; never published.
 CREATE TABLE IF NOT EXISTS build_state (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
