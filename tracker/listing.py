@@ -20,8 +20,7 @@ from .seeds import Problem
 SOURCES_FILE = "sources.yml"
 REVIEWS_FILE = "reviews.yml"
 
-# What else the rows depend on, stamped with the listing: a new version of the cache's
-# parse, the tables or the analysis makes the stamp differ.
+# The stamp's own layout: a stamp made otherwise never equals one made now.
 STAMP_FORMAT = 1
 
 
