@@ -501,6 +501,7 @@ def build(seeds_dir, db_path, texts_dir=None, progress=lambda *args: None, warni
         first = not db_path.exists()
         update = check(seeds_dir, texts_dir, cache_path, progress, defer_exposures=True, defer_queries=first,
                        parser=parser, listed=listed)
+        del listed  # (a stat result a file, 160,000 at a million claims: not kept through the write)
         sources_key = cache.sha256_of(seeds_dir / cache.SOURCES_FILE)
         reviews_path = seeds_dir / cache.REVIEWS_FILE
         reviews_key = cache.sha256_of(reviews_path) if reviews_path.is_file() else ""
@@ -539,8 +540,8 @@ def unchanged(db_path, cache_path, seeds_dir, stamp, warning_lines):
     conn = sqlite3.connect(str(db_path), timeout=BUSY_TIMEOUT_MS / 1000)
     try:
         # (tables or views made by another version since: the whole path upgrades them)
-        made_by = (conn.execute("PRAGMA application_id").fetchone()[0], conn.execute("PRAGMA user_version").fetchone()[0])
-        if made_by != (TABLES_VERSION, DERIVED_VERSION):
+        made_by = [conn.execute(f"PRAGMA {version}").fetchone()[0] for version in ("application_id", "user_version")]
+        if made_by != [TABLES_VERSION, DERIVED_VERSION]:
             return None
         state = dict(conn.execute("SELECT key, value FROM build_state"))
         if state.get("listing") != stamp or "counts" not in state or "warnings_under" not in state:
