@@ -247,10 +247,10 @@ DEFINED_IN = "SELECT seed_file, id FROM claims WHERE seed_file IN (SELECT value 
 
 
 def update(seeds_dir, cache_path, texts_dir=None, progress=lambda step, done=None, total=None: None,
-           parser=None, listing=None) -> CacheUpdate:
+           parser=None, listed=None) -> CacheUpdate:
     """Bring the cache up to date with ``seeds_dir``; report what is wrong file by file.
     ``parser``: a parser_process.ParserProcess to parse the changed files in, if few;
-    ``listing``: ``document_files(seeds_dir)``, when the caller has listed the tree already."""
+    ``listed``: ``document_files(seeds_dir)``, when the caller has listed the tree already."""
     seeds_dir = pathlib.Path(seeds_dir)
     conn = open_cache(cache_path)
     problems, warnings, already_reported = [], [], set()
@@ -291,7 +291,7 @@ def update(seeds_dir, cache_path, texts_dir=None, progress=lambda step, done=Non
         "SELECT path, content_key, text_file, size, mtime_ns, text_size, text_mtime_ns FROM files")}
     files, to_parse, restated, reparsed = {}, [], [], []
     texts = None if texts_dir is None else str(texts_dir)
-    listed, found = listing if listing is not None else document_files(seeds_dir)
+    listed, found = listed if listed is not None else document_files(seeds_dir)
     problems += found
     for path, name, stat in listed:
         # A file is known by its path inside the seed tree, however the tree was named on
