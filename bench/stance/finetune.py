@@ -12,8 +12,8 @@ BertModel without pooler, mean of the last layer over non-padding tokens, dropou
 training, Linear(384, 3) over ("for", "against", "observing"). Configs: L4v keeps layers
 0-3 and the pruned vocabulary of bench/stance/vocab.py (13,887 pieces); L4s the same
 with the 5,075-piece vocabulary (--cap 5000 --seen-singles), small enough for a 10 MB
-int8 file; L2v keeps layers 0-1 with the 13,887 pieces (also under 10 MB); L6 is the
-whole model.
+int8 file; L2v keeps layers 0-1 with the 13,887 pieces (also under 10 MB); L6v keeps all
+6 layers with the 13,887 pieces (seventh round; over 10 MB at int8); L6 is the whole model.
 Training: AdamW (body lr 4e-5, head 1e-3, weight decay 0.01), 10% linear warmup then
 linear decay, batch 16, 3 epochs, seed 0. After each fold the test fold is also scored
 with simulated int8 weights (every 2-D weight symmetric per output row).
@@ -61,6 +61,11 @@ Sixth round (one process at a time, on one thread; S="q8 e4 e4g128 e4g64 e4h4000
     nice -n 19 /tmp/ft/venv/bin/python bench/stance/finetune.py compress --run L4v.soup012 --schemes e4 e4h4000
     /tmp/ft/venv/bin/python bench/stance/finetune.py report --configs SIXTH
     (SIXTH: the list in SIXTH_REPORT below: each run and scheme, and "A+B" means of runs)
+Seventh round (L6v, seed 0; two processes on one thread each, disjoint --folds):
+    nice -n 19 /tmp/ft/venv/bin/python bench/stance/finetune.py cv --config L6v --folds 0 2 4 6 8 &
+    nice -n 19 /tmp/ft/venv/bin/python bench/stance/finetune.py cv --config L6v --folds 1 3 5 7 9
+    nice -n 19 /tmp/ft/venv/bin/python bench/stance/finetune.py export --source /tmp/ft/models/L6v/fold0 --out /tmp/ft/L6v.npz
+    /tmp/ft/venv/bin/python bench/stance/finetune.py report --configs L6v L6v-int8
 """
 
 import os
