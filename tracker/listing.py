@@ -4,7 +4,7 @@ stamp of a whole listing, which a build keeps with the database it wrote.
 A rebuild with nothing changed learns it from the stamp alone: the same document files
 with the same sizes and modification times (as make and rsync assume, and the seed cache
 for each file), the same sources.yml and reviews.yml. Listing and stat-ing the tree is
-most of what it reads (16,000 files at 100,000 claims: 40-50 ms, most of it the stat
+most of what it reads (16,000 files at 100,000 claims: 50-65 ms, most of it the stat
 calls themselves); the seed cache, the whole-tree checks and the tree's digest are left
 alone. Anything else (a file touched, copied or checked out again, a build with --texts,
 another version of the tracker) takes the whole path, which compares content.
