@@ -66,6 +66,12 @@ Seventh round (L6v, seed 0; two processes on one thread each, disjoint --folds):
     nice -n 19 /tmp/ft/venv/bin/python bench/stance/finetune.py cv --config L6v --folds 1 3 5 7 9
     nice -n 19 /tmp/ft/venv/bin/python bench/stance/finetune.py export --source /tmp/ft/models/L6v/fold0 --out /tmp/ft/L6v.npz
     /tmp/ft/venv/bin/python bench/stance/finetune.py report --configs L6v L6v-int8
+Eighth round (L4v, seed 0, 5 epochs, then 3 epochs at body lr 8e-5; two processes as above):
+    nice -n 19 /tmp/ft/venv/bin/python bench/stance/finetune.py cv --config L4v --epochs 5 --folds 0 2 4 6 8 &
+    nice -n 19 /tmp/ft/venv/bin/python bench/stance/finetune.py cv --config L4v --epochs 5 --folds 1 3 5 7 9
+    nice -n 19 /tmp/ft/venv/bin/python bench/stance/finetune.py cv --config L4v --lr-body 8e-5 --folds 0 2 4 6 8 &
+    nice -n 19 /tmp/ft/venv/bin/python bench/stance/finetune.py cv --config L4v --lr-body 8e-5 --folds 1 3 5 7 9
+    /tmp/ft/venv/bin/python bench/stance/finetune.py report --configs L4v.e5 L4v.e5-int8 L4v.lr0.00008 L4v.lr0.00008-int8
 """
 
 import os
@@ -219,12 +225,14 @@ def bucketed(ids, rng):
     return [out[k] for k in rng.permutation(len(out))]
 
 
-def run_name(config, seed):
-    """Where a run's folds live: the config's name, plus .s<seed> for a seed other than 0."""
-    return config if seed == 0 else f"{config}.s{seed}"
+def run_name(config, seed, epochs=EPOCHS, lr_body=LR_BODY):
+    """Where a run's folds live: the config's name, plus .e<epochs>, .lr<body lr> (decimal, no
+    "-", which report reads as a scheme) and .s<seed> for values other than the defaults."""
+    return (config + (f".e{epochs}" if epochs != EPOCHS else "")
+            + (f".lr{lr_body:.10f}".rstrip("0") if lr_body != LR_BODY else "") + (f".s{seed}" if seed else ""))
 
 
-def fit(config, rows, labels, index, seed=SEED):
+def fit(config, rows, labels, index, seed=SEED, epochs=EPOCHS, lr_body=LR_BODY):
     import torch
     torch.set_num_threads(1)
     torch.manual_seed(seed)
@@ -236,17 +244,17 @@ def fit(config, rows, labels, index, seed=SEED):
     params_decay = [p for n, p in body.named_parameters() if p.ndim >= 2]
     params_plain = [p for n, p in body.named_parameters() if p.ndim < 2]
     optimizer = torch.optim.AdamW([
-        {"params": params_decay, "lr": LR_BODY, "weight_decay": DECAY},
-        {"params": params_plain, "lr": LR_BODY, "weight_decay": 0.0},
+        {"params": params_decay, "lr": lr_body, "weight_decay": DECAY},
+        {"params": params_plain, "lr": lr_body, "weight_decay": 0.0},
         {"params": [net.head.weight], "lr": LR_HEAD, "weight_decay": DECAY},
         {"params": [net.head.bias], "lr": LR_HEAD, "weight_decay": 0.0}])
-    steps = EPOCHS * -(-len(index) // BATCH)
+    steps = epochs * -(-len(index) // BATCH)
     warm = int(WARMUP * steps)
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: (s + 1) / max(1, warm) if s < warm else max(0.0, (steps - s) / max(1, steps - warm)))
     net.train(True)
     loss_fn = torch.nn.CrossEntropyLoss()
-    for epoch in range(EPOCHS):
+    for epoch in range(epochs):
         started = time.perf_counter()
         total = 0.0
         for chunk in bucketed(ids, rng):
@@ -300,9 +308,9 @@ def save(net, vocab, directory):
     shutil.copy(vocab, directory / "vocab.txt")
 
 
-def cv(config, folds, seed=SEED):
+def cv(config, folds, seed=SEED, epochs=EPOCHS, lr_body=LR_BODY):
     rows, labels, groups = data()
-    name = run_name(config, seed)
+    name = run_name(config, seed, epochs, lr_body)
     for k, (tr, te) in enumerate(splits(rows, labels, groups)):
         if k not in folds:
             continue
@@ -311,7 +319,7 @@ def cv(config, folds, seed=SEED):
             continue
         started = time.perf_counter()
         print(f"{name} fold {k}: {len(tr)} train, {len(te)} test", flush=True)
-        net, tokenizer, vocab = fit(config, rows, labels, tr, seed)
+        net, tokenizer, vocab = fit(config, rows, labels, tr, seed, epochs, lr_body)
         p = predict(net, tokenizer, rows, te)
         save(net, vocab, SCRATCH / "models" / name / f"fold{k}")
         state = net.state()
@@ -507,7 +515,7 @@ def soup(config, runs, out, folds):
         print(f"{out} fold {k}: accuracy {np.mean(p.argmax(1) == labels[te]):.4f}", flush=True)
 
 
-def compress(config, schemes, folds, seed=SEED, run=None):
+def compress(config, schemes, folds, seed=SEED, run=None, epochs=EPOCHS, lr_body=LR_BODY):
     """Each fold's saved model (cv) written in each scheme, read back from the file and scored
     on its test fold: /tmp/ft/oof/<run>-<scheme>/fold<k>.npy, the file's size beside it."""
     import torch
@@ -515,7 +523,7 @@ def compress(config, schemes, folds, seed=SEED, run=None):
     from safetensors.numpy import load_file
     from transformers import BertTokenizerFast
     rows, labels, groups = data()
-    name = run or run_name(config, seed)
+    name = run or run_name(config, seed, epochs, lr_body)
     for k, (_tr, te) in enumerate(splits(rows, labels, groups)):
         source = SCRATCH / "models" / name / f"fold{k}"
         if k not in folds or not (source / "model.safetensors").exists():
@@ -645,6 +653,10 @@ def main():
     parser.add_argument("--folds", type=int, nargs="*", default=list(range(10)))
     parser.add_argument("--seed", type=int, default=SEED, help="cv, compress: training seed (runs other "
                         "than seed 0 are stored as <config>.s<seed>)")
+    parser.add_argument("--epochs", type=int, default=EPOCHS, help="cv, compress: epochs (runs other "
+                        "than 3 are stored as <config>.e<epochs>)")
+    parser.add_argument("--lr-body", type=float, default=LR_BODY, help="cv, compress: the body's peak lr "
+                        "(runs other than 4e-5 are stored as <config>.lr<lr>, e.g. L4v.lr0.00008)")
     parser.add_argument("--schemes", nargs="*",
                         default=["q8", "e4", "e4g128", "e4g64", "e4h4000", "svd96", "svd128", "svd192"],
                         help="compress: schemes for the word piece table (see SCHEME)")
@@ -654,9 +666,9 @@ def main():
     if args.what == "lr-oof":
         lr_oof()
     elif args.what == "cv":
-        cv(args.config, set(args.folds), args.seed)
+        cv(args.config, set(args.folds), args.seed, args.epochs, args.lr_body)
     elif args.what == "compress":
-        compress(args.config, args.schemes, set(args.folds), args.seed, args.run)
+        compress(args.config, args.schemes, set(args.folds), args.seed, args.run, args.epochs, args.lr_body)
     elif args.what == "soup":
         soup(args.config, args.runs, args.run, set(args.folds))
     elif args.what == "final":
