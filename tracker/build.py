@@ -492,8 +492,13 @@ def build(seeds_dir, db_path, texts_dir=None, progress=lambda *args: None, warni
     db_path, seeds_dir = pathlib.Path(db_path), pathlib.Path(seeds_dir)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     with cache.locked(cache_path), collector_paused():
+        # (each read once, for the listing's stamp and then the tree's digest; a missing
+        # sources.yml is the check's problem to report)
+        sources_path, reviews_path = seeds_dir / cache.SOURCES_FILE, seeds_dir / cache.REVIEWS_FILE
+        sources_key = cache.sha256_of(sources_path) if sources_path.is_file() else None
+        reviews_key = cache.sha256_of(reviews_path) if reviews_path.is_file() else ""
         listed = listing.document_files(seeds_dir)
-        stamp = listing_stamp(seeds_dir, listed, texts_dir)
+        stamp = listing_stamp(seeds_dir, listed, texts_dir, sources_key, reviews_key)
         report = unchanged(db_path, cache_path, seeds_dir, stamp, warning_lines)
         if report is not None:
             progress("nothing changed")
@@ -502,9 +507,6 @@ def build(seeds_dir, db_path, texts_dir=None, progress=lambda *args: None, warni
         update = check(seeds_dir, texts_dir, cache_path, progress, defer_exposures=True, defer_queries=first,
                        parser=parser, listed=listed)
         del listed  # (a stat result a file, 160,000 at a million claims: not kept through the write)
-        sources_key = cache.sha256_of(seeds_dir / cache.SOURCES_FILE)
-        reviews_path = seeds_dir / cache.REVIEWS_FILE
-        reviews_key = cache.sha256_of(reviews_path) if reviews_path.is_file() else ""
         report = write(update, db_path, cache_path, sources_key, progress, reviews_key, stamp)
         conn = cache.open_cache(cache_path)
         try:
@@ -517,14 +519,14 @@ def build(seeds_dir, db_path, texts_dir=None, progress=lambda *args: None, warni
         return report
 
 
-def listing_stamp(seeds_dir, listed, texts_dir):
+def listing_stamp(seeds_dir, listed, texts_dir, sources_key, reviews_key):
     """The stamp of the tree as listed (listing.stamp), or None where a listing cannot say
     that nothing changed: with --texts (the texts are outside the tree, found through the
     cache), or entries the build must report (a bad link, a name in capitals)."""
     files, problems = listed
     if texts_dir is not None or problems:
         return None
-    return listing.stamp(seeds_dir, files, (cache.CACHE_VERSION, TABLES_VERSION, DERIVED_VERSION))
+    return listing.stamp(seeds_dir, files, cache.CACHE_VERSION, sources_key, reviews_key)
 
 
 KEPT_WARNINGS = "SELECT kind, file, line, entry, field, message, loc FROM warnings ORDER BY rowid"

@@ -21,7 +21,7 @@ SOURCES_FILE = "sources.yml"
 REVIEWS_FILE = "reviews.yml"
 
 # The stamp's own layout: a stamp made otherwise never equals one made now.
-STAMP_FORMAT = 1
+STAMP_FORMAT = 2
 
 
 def seed_file_problem(seeds_dir, path):
@@ -74,19 +74,18 @@ def document_files(seeds_dir):
     return files, problems
 
 
-def stamp(seeds_dir, listed, versions) -> str | None:
-    """The stamp of a listing (``document_files``' files) with the bytes of sources.yml
-    and reviews.yml, and ``versions`` (what else the rows depend on: the cache's, the
-    tables' and the analysis's). Each document file counts by its name, size and
-    modification time, as the seed cache compares it; sources.yml and reviews.yml by
-    their content, as a build reads them. None when it cannot vouch for the tree:
-    sources.yml missing, or either file a link (whose target a build must check)."""
-    digest = hashlib.sha256(f"listing {STAMP_FORMAT} {' '.join(map(str, versions))} no-texts\n".encode())
-    for name in (SOURCES_FILE, REVIEWS_FILE):
-        path = seeds_dir / name
-        if path.is_symlink() or (name == SOURCES_FILE and not path.is_file()):
-            return None
-        digest.update(f"{name} {hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else '-'}\n".encode())
+def stamp(seeds_dir, listed, cache_version, sources_key, reviews_key) -> str | None:
+    """The stamp of a listing (``document_files``' files) with the content keys of
+    sources.yml and reviews.yml (their sha256, '' for no reviews.yml) and the version of
+    the seed cache's parse. Each document file counts by its name, size and modification
+    time, as the seed cache compares it; sources.yml and reviews.yml by their content, as
+    a build reads them. (The database's tables and views are checked on the database
+    itself.) None when it cannot vouch for the tree: sources.yml missing (no key), or
+    either file a link (whose target a build must check)."""
+    if sources_key is None or any((seeds_dir / name).is_symlink() for name in (SOURCES_FILE, REVIEWS_FILE)):
+        return None
+    digest = hashlib.sha256(f"listing {STAMP_FORMAT} cache {cache_version} no-texts\n"
+                            f"{SOURCES_FILE} {sources_key}\n{REVIEWS_FILE} {reviews_key or '-'}\n".encode())
     digest.update("\0".join(name for _, name, _ in listed).encode())
     digest.update(array.array("q", [number for _, _, stat in listed for number in (stat.st_size, stat.st_mtime_ns)])
                   .tobytes())
