@@ -15,6 +15,36 @@ needs_shared = pytest.mark.skipif(
     not SHARED_SEEDS.is_dir(), reason="../shared/seeds is absent (CI has it): cannot check quotes against real texts"
 )
 
+# The team the tests sign in as: a cookie is honoured only for an account configured now
+# (tracker.plugin.access.current_actor). Their password hashes are of a password no test
+# uses; tests of signing in with a password set their own.
+TEAM = {"TRACKER_REVIEWERS": "alice,analyst", "TRACKER_READERS": "carol,rita"}
+
+
+@pytest.fixture(autouse=True)
+def team_accounts(monkeypatch):
+    for variable, value in team_environment().items():
+        monkeypatch.setenv(variable, value)
+
+
+def team_environment() -> dict:
+    """TEAM as environment variables (for servers a test starts in a process of their own)."""
+    env = dict(TEAM)
+    for variable, names in TEAM.items():
+        for name in names.split(","):
+            env["TRACKER_PASSWORD_HASH_" + name.upper()] = TEAM_HASH
+    return env
+
+
+def _team_hash():
+    from datasette_auth_passwords.utils import hash_password
+
+    return hash_password("not a password any test types", iterations=1000)
+
+
+TEAM_HASH = _team_hash()
+
+
 # A small world that produces every status:
 # - kim-plan-failed: KCNA and Rodong (one group) -> circular
 # - hardship-provinces: Daily NK informant + defector -> corroborated

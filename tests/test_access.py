@@ -5,6 +5,7 @@ Also: accounts from the environment, signing in returns to the page, the one-tim
 local sign-in link."""
 
 import re
+import urllib.parse
 
 import pytest
 
@@ -139,7 +140,7 @@ def fast_hash(password):
 
 
 async def sign_in(ds, username, password, next_url):
-    page = await ds.client.get("/-/sign-in?next=" + next_url)
+    page = await ds.client.get("/-/sign-in?next=" + urllib.parse.quote(next_url, safe=""))
     token = re.search(r'name="csrftoken" value="([^"]+)"', page.text).group(1)
     return await ds.client.post(
         "/-/sign-in", data={"username": username, "password": password, "next": next_url, "csrftoken": token},
@@ -179,6 +180,7 @@ async def test_one_time_sign_in_link_for_a_local_reviewer(db_path, monkeypatch):
     for name in ("TRACKER_READERS", "TRACKER_REVIEWERS", "TRACKER_REVIEWER_PASSWORD_HASH"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TRACKER_ACTOR", "analyst-7")
+    monkeypatch.setenv("DATASETTE_SECRET", "a-secret-kept-across-restarts")
     metadata = load_metadata()
     assert not accounts_configured(metadata)
     ds = make_datasette(db_path, metadata=metadata, sign_in_token="a-token-made-at-start")
@@ -186,11 +188,59 @@ async def test_one_time_sign_in_link_for_a_local_reviewer(db_path, monkeypatch):
     response = await ds.client.get("/-/sign-in?token=a-token-made-at-start&next=/tracker/claims")
     assert response.status_code == 302 and response.headers["location"] == "/tracker/claims"
     actor = ds.unsign(response.cookies["ds_actor"], "actor")["a"]
-    assert actor == {"id": "analyst-7", "reviewer": True}
+    assert actor == {"id": "analyst-7", "reviewer": True, "session": ds.tracker_local_session}
     assert (await ds.client.get("/tracker/flag_claim", cookies=response.cookies)).status_code == 200
     # usable once
     again = await ds.client.get("/-/sign-in?token=a-token-made-at-start")
     assert again.status_code == 403 and "ds_actor" not in again.cookies
+    # the cookie signs in for this server run only: restarted with the same secret, it is refused
+    restarted = make_datasette(db_path, metadata=metadata)
+    cookie = {"ds_actor": response.cookies["ds_actor"]}
+    assert (await restarted.client.get("/tracker/claims.json", cookies=cookie)).status_code == 403
+
+
+@pytest.mark.parametrize("team_now, expected", [
+    ({"TRACKER_READERS": "carol", "TRACKER_REVIEWERS": "alice"}, {"carol": 200, "alice": 200}),
+    ({"TRACKER_READERS": "", "TRACKER_REVIEWERS": ""}, {"carol": 403, "alice": 403}),  # accounts removed
+    ({"TRACKER_READERS": "carol,alice", "TRACKER_REVIEWERS": ""}, {"carol": 200, "alice": 403}),  # demoted
+    ({"TRACKER_READERS": "carol", "TRACKER_REVIEWERS": "alice", "TRACKER_PASSWORD_HASH_CAROL": ""},
+     {"carol": 403, "alice": 200}),  # password hash unset
+])
+async def test_a_sign_in_counts_only_while_the_account_is_configured(db_path, monkeypatch, team_now, expected):
+    """With a fixed DATASETTE_SECRET a cookie outlives a restart: it must not outlive the
+    account (SPEC section 6: the full database is for the team as it is now)."""
+    monkeypatch.setenv("TRACKER_READERS", "carol")
+    monkeypatch.setenv("TRACKER_REVIEWERS", "alice")
+    monkeypatch.setenv("TRACKER_PASSWORD_HASH_CAROL", fast_hash("carol pw"))
+    monkeypatch.setenv("TRACKER_PASSWORD_HASH_ALICE", fast_hash("alice pw"))
+    monkeypatch.setenv("DATASETTE_SECRET", "a-secret-kept-across-restarts")
+    ds = make_datasette(db_path)
+    cookies = {}
+    for username in ("carol", "alice"):
+        response = await sign_in(ds, username, username + " pw", "/tracker/claims")
+        cookies[username] = {"ds_actor": response.cookies["ds_actor"]}
+    for variable, value in team_now.items():
+        monkeypatch.setenv(variable, value)
+    restarted = make_datasette(db_path)
+    for username, status in expected.items():
+        response = await restarted.client.get("/tracker/claims.json", cookies=cookies[username])
+        assert response.status_code == status, username
+    # a reviewer's write needs the reviewer's role now, not the one the cookie was signed with
+    page = await restarted.client.get("/tracker/flag_claim", cookies=cookies["alice"])
+    assert page.status_code == (200 if "alice" in team_now["TRACKER_REVIEWERS"] else 403)
+
+
+@pytest.mark.parametrize("next_url", [
+    "/\t/evil.example", "/\n/evil.example", "/ /evil.example", "//evil.example", "/\\evil.example",
+    "https://evil.example/", "javascript:alert(1)",
+])
+async def test_sign_in_never_leaves_the_site(db_path, monkeypatch, next_url):
+    monkeypatch.setenv("TRACKER_READERS", "carol")
+    monkeypatch.setenv("TRACKER_PASSWORD_HASH_CAROL", fast_hash("carol pw"))
+    ds = make_datasette(db_path)
+    response = await sign_in(ds, "carol", "carol pw", next_url)
+    assert response.status_code == 302
+    assert response.headers["location"] == "/tracker/review_queue"
 
 
 def test_serve_prints_the_one_time_link_only_without_accounts(db_path, tmp_path, monkeypatch):
@@ -213,3 +263,16 @@ def test_serve_prints_the_one_time_link_only_without_accounts(db_path, tmp_path,
     link = next((line for line in lines if "/-/sign-in?token=" in line), None)
     assert link, lines
     assert re.search(rf"http://127\.0\.0\.1:{port}/-/sign-in\?token=[\w-]{{30,}}", link)
+
+
+def test_serve_public_refuses_the_full_database(db_path, tmp_path):
+    """--public drops the allow blocks: only a published file may be served that way."""
+    from typer.testing import CliRunner
+
+    from tracker.cli import app
+
+    before = db_path.read_bytes()
+    result = CliRunner().invoke(app, ["serve", "--db", str(db_path), "--public", "--port", "1"])
+    assert result.exit_code == 1
+    assert "is the full database" in result.output and "tracker publish" in result.output
+    assert db_path.read_bytes() == before

@@ -27,7 +27,7 @@ import urllib.request
 
 import pytest
 
-from conftest import DOCUMENTS, ROOT, SHARED_SEEDS, write_seeds
+from conftest import DOCUMENTS, ROOT, SHARED_SEEDS, team_environment, write_seeds
 from tracker.build import build
 from tracker.publish import publish
 
@@ -101,6 +101,8 @@ def stop_server(proc, log):
 ENV = {
     # Few iterations: the login checks the hash, and the test should stay fast.
     "DATASETTE_SECRET": "browser-test-secret",
+    # The accounts the pages are read as (a signed cookie counts only for a configured account).
+    **team_environment(),
 }
 
 

@@ -98,6 +98,8 @@ def make_datasette(db_path, public: bool = False, metadata: dict | None = None,
         datasette.remove_database("_memory")
     datasette.add_database(Database(datasette, path=str(db_path), is_mutable=not public), name="tracker")
     datasette.tracker_sign_in_token = None if public else sign_in_token
+    # Names this server run: the local reviewer's cookie is good for this run only.
+    datasette.tracker_local_session = None if public else secrets.token_urlsafe(16)
     return datasette
 
 
@@ -106,7 +108,19 @@ def run(db_path, host: str, port: int, public: bool):
 
     if not pathlib.Path(db_path).exists():
         raise SystemExit(f"{db_path} does not exist: run 'tracker build' (or 'tracker publish') first")
-    if not public:
+    if public:
+        from .export.public import ExportError, is_public
+
+        try:
+            full = not is_public(db_path)
+        except ExportError as e:
+            raise SystemExit(str(e)) from None
+        if full:
+            # --public drops every allow block: the full database would be open to anyone.
+            raise SystemExit(f"{db_path} is the full database (it holds the protected sources), not a published "
+                             f"file: --public serves only what 'tracker publish' wrote. Run 'tracker publish --db "
+                             f"{db_path} --out PUBLIC.db' and serve that, or serve this file without --public.")
+    else:
         # Make sure the schema (views, triggers) matches this version of the code.
         from .database import OutdatedDatabase, connect
 

@@ -99,7 +99,7 @@ def prepare_connection(conn):
 
 @hookimpl
 def asgi_wrapper(datasette):
-    return lambda app: guard.asgi_wrapper(search.per_request(app))
+    return lambda app: access.admit_current_actors(datasette, guard.asgi_wrapper(search.per_request(app)))
 
 
 @hookimpl(hookwrapper=True)
