@@ -21,10 +21,14 @@ needs_shared = pytest.mark.skipif(
 TEAM = {"TRACKER_REVIEWERS": "alice,analyst", "TRACKER_READERS": "carol,rita"}
 
 
-@pytest.fixture(autouse=True)
-def team_accounts(monkeypatch):
-    for variable, value in team_environment().items():
-        monkeypatch.setenv(variable, value)
+@pytest.fixture(scope="session", autouse=True)
+def team_accounts():
+    # (session-wide, so that module-scoped fixtures serve with these accounts too; a test's
+    # own monkeypatch of them is undone after it, back to these)
+    with pytest.MonkeyPatch.context() as patch:
+        for variable, value in team_environment().items():
+            patch.setenv(variable, value)
+        yield
 
 
 def team_environment() -> dict:

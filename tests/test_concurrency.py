@@ -11,6 +11,7 @@ longer than the default 5 s busy timeout, as a large build does). At the end the
 import asyncio
 import json
 import multiprocessing
+import os
 import random
 import sqlite3
 import time
@@ -114,9 +115,15 @@ def datasette_writer(index, db_path, ready, go, results):
     try:
         from tracker.serve import make_datasette
 
+        from conftest import TEAM_HASH
+        from tracker.serve import hash_variable
+
         rng = random.Random(100 + index)
-        ds = make_datasette(db_path)
         actor = f"dsw-{index}"
+        # (a process of its own: this writer is a reviewer account of its Datasette)
+        os.environ["TRACKER_REVIEWERS"] = actor
+        os.environ[hash_variable(actor)] = TEAM_HASH
+        ds = make_datasette(db_path)
         cookies = {"ds_actor": ds.sign({"a": {"id": actor, "reviewer": True}}, "actor")}
 
         async def write_all():

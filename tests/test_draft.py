@@ -244,7 +244,7 @@ async def test_the_drafts_view_lists_them_in_datasette(tree, tmp_path):
     build(seeds, db, texts)
     ds = make_datasette(db)
     assert (await ds.client.get("/tracker/drafts.json?_shape=array")).status_code == 403  # for the team only
-    team = {"ds_actor": ds.sign({"a": {"id": "alice", "reader": True}}, "actor")}
+    team = {"ds_actor": ds.sign({"a": {"id": "carol", "reader": True}}, "actor")}
     response = await ds.client.get("/tracker/drafts.json?_shape=array", cookies=team)
     assert response.status_code == 200
     rows = response.json()

@@ -21,7 +21,7 @@ from tracker.serve import make_datasette
 
 async def main():
     ds = make_datasette(sys.argv[1])
-    cookie = ds.sign({"a": {"id": "reviewer", "reviewer": True, "reader": True}}, "actor")
+    cookie = ds.sign({"a": {"id": "alice", "reviewer": True}}, "actor")  # an account of conftest.TEAM
     response = await ds.client.get("/tracker/claim_trail.json?claim_id=villa-rumour&_shape=array",
                                    cookies={"ds_actor": cookie})
     queries = sorted(ds.metadata("queries", database="tracker") or {})

@@ -461,3 +461,68 @@ async def test_public_counts_match_the_public_rows(tmp_path, db_path):
     conn.close()
     assert data["filtered_table_rows_count"] == total
     assert {r["value"]: r["count"] for r in data["facet_results"]["status"]["results"]} == expected
+
+
+@pytest.mark.parametrize("field, value, named", [
+    ("id", "defector-kim-testimony", "id"),
+    ("title", "What the Kim Defector Witness saw", "title"),
+    ("authors", ["Kim Defector Witness"], "authors"),
+    ("url", "https://example.org/dnk-hyesan/report", "url"),
+    ("notes", "Told by the Hyesan Trader Informant in person.", "notes"),
+])
+def test_publish_refuses_ids_and_document_fields_naming_a_protected_source(tmp_path, out, field, value, named):
+    """Ids and document fields are published as written: naming a protected source in one
+    undoes its pseudonym (SPEC section 7), so publish refuses and writes nothing."""
+    documents = copy.deepcopy(DOCUMENTS)
+    document = documents["dailynk-report"]
+    document[field] = value
+    full = tmp_path / "tracker.db"
+    build(write_seeds(tmp_path / "seeds", documents=documents), full)
+    document_id = value if field == "id" else "dailynk-report"
+    with pytest.raises(PublishError, match=rf"document {document_id}: its {named} names protected source"):
+        publish(full, out)
+    assert not out.parent.exists() or public_files(out) == []
+
+
+def test_publish_refuses_a_claim_id_naming_a_protected_source(tmp_path, out):
+    documents = copy.deepcopy(DOCUMENTS)
+    documents["dailynk-report"]["claims"].append(
+        {"id": "hyesan-trader-informant-says-prices-rose", "text": "Rice prices rose in Hyesan.", "kind": "observation",
+         "source": "dailynk", "quote": "prices went up"})
+    full = tmp_path / "tracker.db"
+    build(write_seeds(tmp_path / "seeds", documents=documents), full)
+    result = CliRunner().invoke(app, ["publish", "--db", str(full), "--out", str(out)])
+    assert result.exit_code == 1
+    assert ("claim hyesan-trader-informant-says-prices-rose: its id names protected source 'dnk-hyesan'"
+            in " ".join(result.output.split()))
+    assert not out.exists()
+
+
+def test_a_protected_publishers_document_keeps_no_url_authors_or_fingerprint(tmp_path, out):
+    """A defector's own testimony, ingested with the defector as publisher: its id starts
+    with the source's type, not its id; the public file has its claims but not its url,
+    authors (the defector), text file or sha256."""
+    from tracker.ingest.core import ingest
+
+    seeds = write_seeds(tmp_path / "seeds", documents={})
+    texts = tmp_path / "texts"
+    texts.mkdir()
+    story = tmp_path / "2021-03-05-testimony.txt"
+    story.write_text("Life in Hyesan\nDate: 2021-03-05\nAuthor: Kim Defector Witness\n"
+                     "URL: https://example.org/kim-witness/life\n\nThe winter was hard and rations stopped.\n",
+                     encoding="utf-8")
+    report = ingest("text", [story], seeds, texts, publisher="defector-kim")
+    assert report.exit_code == 0, report.summary()
+    (path,) = (seeds / "documents").iterdir()
+    assert path.name.startswith("defector-2021-03-05-") and "kim" not in path.name
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert document["authors"] == ["Kim Defector Witness"]  # the team keeps them
+    document["claims"] = [{"id": "rations-stopped-2021", "text": "Rations stopped in Hyesan in the winter.",
+                           "kind": "observation", "source": "defector-kim", "quote": "rations stopped"}]
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    full = tmp_path / "tracker.db"
+    build(seeds, full, texts)
+    publish(full, out)
+    assert rows(out, "SELECT authors, url, text_file, sha256 FROM documents") == [("[]", None, None, None)]
+    assert rows(out, "SELECT claim_id FROM appearances") == [("rations-stopped-2021",)]
+    assert_absent(out, secrets_of(full) | {"Kim Defector Witness", "example.org/kim-witness"})

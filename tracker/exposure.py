@@ -214,3 +214,57 @@ def exposures_by_claim(rows):
 def find(conn):
     """Every exposure in a database (full or seed cache)."""
     return exposures(candidates(conn))
+
+
+# The ids and words of the public file that are not texts but could still name a protected
+# source: a document's id, seed file, title, authors, url and notes, a claim's id (the
+# public file withholds the authors and url of a protected publisher's documents). An
+# ingested document of a protected publisher took its id from the publisher's; an author
+# header names a defector who wrote their own testimony.
+PROTECTED_SOURCE_NAMES = """
+SELECT id, name, aliases FROM sources WHERE sensitivity = 'protected'
+"""
+IDENTIFYING_FIELDS = """
+SELECT 'document', id, 'id', id FROM documents
+UNION ALL SELECT 'document', id, 'seed file', seed_file FROM documents
+UNION ALL SELECT 'document', id, 'title', title FROM documents
+UNION ALL SELECT 'document', d.id, 'authors', d.authors
+          FROM documents d JOIN sources s ON s.id = d.publisher_id
+          WHERE d.authors != '[]' AND s.sensitivity != 'protected'  -- (a protected publisher's are withheld)
+UNION ALL SELECT 'document', d.id, 'url', d.url
+          FROM documents d JOIN sources s ON s.id = d.publisher_id
+          WHERE d.url IS NOT NULL AND s.sensitivity != 'protected'
+UNION ALL SELECT 'document', id, 'notes', notes FROM documents WHERE notes IS NOT NULL
+UNION ALL SELECT 'claim', id, 'id', id FROM claims
+"""
+
+
+def identifying_pattern(conn):
+    """One pattern for every protected source's id and names (name without the outlet in
+    parentheses, aliases) of two words or more, as whole words of a normalised text, with
+    the source each alternative stands for; (None, {}) when there is none. Single words
+    ("kim") would stop a publish for every text that mentions one."""
+    words = {}
+    for source_id, name, aliases in conn.execute(PROTECTED_SOURCE_NAMES):
+        for said in [source_id, re.sub(r"\([^)]*\)", " ", name), *json.loads(aliases or "[]")]:
+            said = normalise(said)
+            if said.count(" ") >= 1:
+                words.setdefault(said, source_id)
+    if not words:
+        return None, {}
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)"), words
+
+
+def identifying_fields(conn):
+    """Ids and fields of documents and claims that name a protected source (by its id or
+    its name), as sentences; 'tracker publish' refuses while any remains."""
+    pattern, words = identifying_pattern(conn)
+    if pattern is None:
+        return []
+    found = []
+    for kind, target, field, value in conn.execute(IDENTIFYING_FIELDS):
+        match = pattern.search(normalise(value))
+        if match:
+            found.append(f"{kind} {target}: its {field} names protected source {words[match.group(0)]!r}")
+    return found

@@ -86,6 +86,13 @@ PROTECTED_APPEARANCE_COLUMNS = {
     "id", "claim_id", "document_id", "source_id", "via", "stance", "verified", "position",
 }
 
+# What a document published by a protected source keeps: no url (the source's own page),
+# no text file or sha256 (a fingerprint of its text, which a guess could be checked against),
+# and its authors as an empty list (above); its id, title and notes are checked for naming it.
+PROTECTED_DOCUMENT_COLUMNS = {
+    "id", "title", "publisher_id", "authors", "published", "published_from", "notes", "seed_file",
+}
+
 # review_events in the public file: same columns, no reviewer names, no notes.
 PUBLIC_REVIEW_EVENTS = """
 CREATE TABLE review_events (
@@ -136,7 +143,12 @@ PLANS = {
     },
     "documents": {
         "from": "full.documents t LEFT JOIN temp.pmap p ON p.source_id = t.publisher_id",
-        "columns": {"publisher_id": "coalesce(p.pseudonym, t.publisher_id)"},
+        "columns": {
+            "publisher_id": "coalesce(p.pseudonym, t.publisher_id)",
+            # the authors of a protected publisher's document are, most often, that source
+            "authors": "CASE WHEN p.source_id IS NULL THEN t.authors ELSE '[]' END",
+        },
+        "protected": ("p.source_id IS NOT NULL", PROTECTED_DOCUMENT_COLUMNS),
         "order": "t.rowid",
     },
     "claims": {
@@ -234,6 +246,12 @@ def publish(db_path, out_path) -> PublishReport:
             raise PublishError(
                 f"{len(rendered)} text(s) render a protected source's quote near-verbatim; nothing was "
                 "written. Reword each in the seeds and rebuild:\n" + "\n".join(f"  {found}" for found in rendered))
+        # Ids and document fields are published as they are: none may name a protected source.
+        named = exposure.identifying_fields(full.conn)
+        if named:
+            raise PublishError(
+                f"{len(named)} id(s) or document field(s) name a protected source; nothing was written. "
+                "Rename or reword each in the seeds and rebuild:\n" + "\n".join(f"  {n}" for n in named))
         return _publish(full, db_path, out_path)
     finally:
         full.close()

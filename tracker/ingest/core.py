@@ -108,8 +108,12 @@ class Publishers:
     """Source ids by id, name and alias (case-insensitive), and by web host."""
 
     def __init__(self, sources):
-        self.by_name, self.by_host = {}, {}
+        self.by_name, self.by_host, self.id_word = {}, {}, {}
         for source in sources:
+            # New document ids start with the publisher's id, or for a protected source
+            # with its type: the id is published as it is (tracker publish refuses an id
+            # that names a protected source).
+            self.id_word[source.id] = source.type.value if source.sensitivity == "protected" else source.id
             for name in (source.id, source.name, *source.aliases):
                 self.by_name.setdefault(_fold(name), source.id)
             host = _host(source.url)
@@ -276,7 +280,7 @@ def take(article, known, report, publishers, fixed_publisher, seeds_dir, texts_d
         report.refused.append(Problem(article.file, message, line=article.line, entry=article.entry, field=field))
         return
 
-    document_id = new_id(publisher_id, article, sha, known, seeds_dir, texts_dir)
+    document_id = new_id(publishers.id_word.get(publisher_id, publisher_id), article, sha, known, seeds_dir, texts_dir)
     text_file = f"{document_id}.txt"
     write_atomic(texts_dir, text_file, article.text.encode("utf-8"))
     known.texts_present.add(text_file)
@@ -315,9 +319,9 @@ def similar(article, known):
     return None
 
 
-def new_id(publisher_id, article, sha, known, seeds_dir, texts_dir):
+def new_id(first_word, article, sha, known, seeds_dir, texts_dir):
     """A readable slug, free in the tree (ids, file names, text files); stable for the same input."""
-    base = f"{publisher_id}-{article.published}-{normalise.slug_words(article.title)}"
+    base = f"{first_word}-{article.published}-{normalise.slug_words(article.title)}"
     for candidate in (base, f"{base}-{sha[:6]}", f"{base}-{sha[:12]}", f"{base}-{sha}"):
         text_file = f"{candidate}.txt"
         if candidate in known.ids or f"{candidate}.yml" in known.file_names or text_file in known.text_files:
