@@ -276,3 +276,17 @@ def test_serve_public_refuses_the_full_database(db_path, tmp_path):
     assert result.exit_code == 1
     assert "is the full database" in result.output and "tracker publish" in result.output
     assert db_path.read_bytes() == before
+
+
+async def test_errors_leave_no_cookie_or_locals_in_the_server_log(db_path, capfd):
+    """A visitor's error (a page that does not exist, a bad page size) is not logged with
+    the frames' local variables: those hold the request and its sign-in cookie."""
+    ds = make_datasette(db_path)
+    cookie = ds.sign({"a": {"id": "carol", "reader": True}}, "actor")
+    await ds.invoke_startup()
+    for path in ("/tracker/no_such_table", "/tracker/claims.json?_size=-1"):
+        response = await ds.client.get(path, cookies={"ds_actor": cookie})
+        assert response.status_code in (400, 404), path
+    logged = capfd.readouterr()
+    assert cookie not in logged.out + logged.err
+    assert "locals" not in (logged.out + logged.err).lower()

@@ -11,6 +11,7 @@ Jinja's autoescaping and never mark user text safe.
 
 import re
 
+from datasette import handle_exception as datasette_errors
 from datasette import hookimpl
 
 from ..database import BUSY_TIMEOUT_MS
@@ -58,6 +59,10 @@ COUNTED_FACETS = {
 
 @hookimpl
 def startup(datasette):
+    # Datasette 0.65 prints every error's traceback with rich and the frames' local
+    # variables (the request, its headers, the signed-in cookie) to the server's log, a
+    # 404 of any visitor included. Without rich it prints a plain traceback for a 500 only.
+    datasette_errors.rich = None
     for name, database in datasette.databases.items():
         if name == "tracker":
             database.execute = answer_from_counts(database.execute)
