@@ -56,6 +56,21 @@ def world(place):
     return documents
 
 
+
+LONG_QUOTE = "we knew the border guards were taking bribes from the smugglers every night when the river froze over"
+
+
+@pytest.mark.parametrize("written, counted", [
+    # 8 of the quote's words in a row, in a text otherwise the analyst's: partial_ratio 75
+    ("The informant says border guards were taking bribes from the smugglers every night, a practice that spread "
+     "across the province.", True),
+    # the same with one of those words changed (7 in a row at most): 69, the analyst's own sentence
+    ("The informant says border guards took bribes from the smugglers every night, a practice that spread "
+     "across the province.", False),
+])
+def test_a_lifted_run_of_words_counts_as_near_verbatim(written, counted):
+    assert (exposure.similarity(LONG_QUOTE, written) >= exposure.THRESHOLD) == counted
+
 @pytest.mark.parametrize("place, entry", [
     ("claim text", "claims[2] (id market-crackdown): text"),
     ("link note", "links[0]: note"),

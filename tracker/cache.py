@@ -110,7 +110,7 @@ CREATE TABLE IF NOT EXISTS warning_lines (
 """
 
 # Bump when the rows a file turns into change shape: the whole cache is then rebuilt.
-CACHE_VERSION = 13
+CACHE_VERSION = 14  # (14: exposure.RUN_WORDS, so the exposure warnings are found again)
 FILE_TABLES = ("documents", "claims", "appearances", "links", "document_texts")
 WARNING_TABLES = ("file_warnings", "exposure_warnings", "warning_lines", "unchecked_files", "unchecked_names",
                   "unchecked_texts", "unchecked_exposures", "checked")
