@@ -134,6 +134,7 @@ def test_csv_as_a_zip(tmp_path, world_db):
     files = written(out)
     assert set(files) >= {"tables.zip", "claims.csv", "appearances.csv", "sources.csv", "documents.csv"}
     assert_absent(files, world_secrets(world_db))
+    assert out.stat().st_mode & 0o777 == 0o644  # readable as the folder's files are, not mkstemp's 0600
 
 
 def test_export_reads_a_public_file_too(tmp_path, world_db):

@@ -99,6 +99,7 @@ def write(files: dict, out: pathlib.Path):
                     with archive.open(file_name, "w", force_zip64=True) as member:
                         for piece in _pieces(text):
                             member.write(piece.encode("utf-8"))
+            os.chmod(name, 0o644)  # as the folder's files (mkstemp makes it 0600)
             os.replace(name, out)
         except BaseException:
             pathlib.Path(name).unlink(missing_ok=True)
